@@ -1,0 +1,1 @@
+"""Ingest: discover files, parse them (pure), and sync the database to match."""

@@ -1,0 +1,365 @@
+"""Turn a Markdown body's token stream into sections, entries and links.
+
+Everything structural comes from markdown-it tokens: headings form the section tree by
+relative level, list items and top-level blocks become entries, and links come from
+link tokens (inline, reference, autolink, linkify) and from `<a href>` in raw HTML.
+"""
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from slugify import slugify
+
+from app.ingest.html_links import html_anchors, is_closing_anchor, opening_anchor_href
+from app.ingest.links import host_of, is_storable, kind_of
+from app.ingest.problems import Problem
+from app.render import MAX_NESTING, render
+
+# List entries nested deeper than this fold into their deepest kept ancestor.
+MAX_ENTRY_DEPTH = 8
+
+# `[Thought]`, `[Hot take]` at the very start of an entry: a bracketed word, not a link.
+_MARKER = re.compile(r"\[([A-Za-z][\w\- ]{1,30})\]\s*")
+
+_BLOCK_KINDS = {"paragraph_open": "paragraph", "table_open": "table", "html_block": "html"}
+_LEAF_BLOCKS = {"html_block", "fence", "code_block"}
+
+
+@dataclass(slots=True)
+class ParsedSection:
+    """A heading (or the implicit preamble at position 0) and its place in the tree."""
+
+    position: int
+    parent: int | None
+    level: int
+    heading: str
+    slug: str | None
+    line: int
+
+
+@dataclass(slots=True)
+class ParsedEntry:
+    """A list item or top-level block; `parent` indexes the post's entry list."""
+
+    key: str
+    section: int
+    parent: int | None
+    depth: int
+    kind: str
+    line: int
+    text: str = ""
+    html: str = ""
+    tags: list[str] = field(default_factory=list)
+    children: int = 0
+    tokens: list[Token] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ParsedLink:
+    """A link target with its anchor text; `entry` indexes the post's entry list."""
+
+    entry: int | None
+    url: str
+    text: str
+    host: str | None
+    kind: str
+    line: int
+
+
+@dataclass(slots=True)
+class Body:
+    """Everything the body yields."""
+
+    sections: list[ParsedSection]
+    entries: list[ParsedEntry]
+    links: list[ParsedLink]
+    html: str
+    first_heading: str | None
+    folded: int
+    warnings: list[Problem]
+
+
+@lru_cache(maxsize=8192)
+def slug_of(text: str) -> str:
+    """The slug of a heading, tag or file stem (`Industry / Business` -> `industry-business`)."""
+    return slugify(text)  # type: ignore[no-any-return]
+
+
+def parse_body(md: MarkdownIt, body: str, first_line: int) -> Body:
+    """Parse `body`, whose first line is line `first_line` of the file."""
+    tokens = md.parse(body)
+    walker = _Walker(first_line - 1)
+    walker.walk(tokens)
+    for entry in walker.entries:
+        entry.html = render(md, entry.tokens)
+        entry.tokens = []
+        entry.text = entry.text.strip()
+    sections = sorted(walker.sections.values(), key=lambda s: s.position)
+    return Body(
+        sections=sections,
+        entries=walker.entries,
+        links=walker.links,
+        html=render(md, tokens),
+        first_heading=walker.first_heading,
+        folded=walker.folded,
+        warnings=walker.warnings,
+    )
+
+
+class _Walker:
+    """One pass over the token stream, keeping the open sections and list items."""
+
+    def __init__(self, line_offset: int) -> None:
+        self.line_offset = line_offset
+        self.sections: dict[int, ParsedSection] = {}
+        self.section_stack: list[ParsedSection] = []
+        self.heading_count = 0
+        self.entries: list[ParsedEntry] = []
+        self.links: list[ParsedLink] = []
+        self.warnings: list[Problem] = []
+        self.first_heading: str | None = None
+        # Open list items: (entry index that receives their content, real depth).
+        self.items: list[tuple[int, int]] = []
+        self.child_counts: dict[int | None, int] = {}
+        self.section_counts: dict[int, int] = {}
+        self.folded = 0
+        self.cut_off = False
+        self.pseudo: set[int] = set()
+        self.anchor: ParsedLink | None = None
+
+    def line_of(self, token: Token) -> int:
+        """The file line a block token starts on."""
+        return self.line_offset + (token.map[0] + 1 if token.map else 1)
+
+    # -- sections ---------------------------------------------------------------------
+
+    def current_section(self) -> int:
+        """Position of the section content belongs to, creating the preamble when needed."""
+        if self.section_stack:
+            return self.section_stack[-1].position
+        if 0 not in self.sections:
+            self.sections[0] = ParsedSection(0, None, 0, "", None, self.line_offset + 1)
+        return 0
+
+    def open_section(self, level: int, heading: str, line: int) -> None:
+        """Start a section at `level`, nested under the nearest shallower open one."""
+        while self.section_stack and self.section_stack[-1].level >= level:
+            self.section_stack.pop()
+        self.heading_count += 1
+        parent = self.section_stack[-1].position if self.section_stack else None
+        slug = slug_of(heading) or None
+        section = ParsedSection(self.heading_count, parent, level, heading, slug, line)
+        self.sections[section.position] = section
+        self.section_stack.append(section)
+        if self.first_heading is None and heading:
+            self.first_heading = heading
+
+    # -- the walk ---------------------------------------------------------------------
+
+    def walk(self, tokens: Sequence[Token]) -> None:
+        """Visit every block token once."""
+        index = 0
+        count = len(tokens)
+        while index < count:
+            token = tokens[index]
+            kind = token.type
+            if kind == "heading_open":
+                inline = tokens[index + 1]
+                heading = self.inline_text(inline, None)
+                self.open_section(int(token.tag[1:]), heading, self.line_of(token))
+                index += 3
+                continue
+            if kind == "list_item_open":
+                self.open_item(token)
+            elif kind == "list_item_close":
+                self.items.pop()
+            elif kind in _BLOCK_KINDS or kind in _LEAF_BLOCKS:
+                end = index + 1 if kind in _LEAF_BLOCKS else _closing(tokens, index)
+                self.block(tokens[index:end])
+                index = end
+                continue
+            if token.level >= MAX_NESTING - 1 and not self.cut_off:
+                self.cut_off = True
+                self.warnings.append(
+                    Problem(
+                        f"content nested deeper than {MAX_NESTING} levels was cut off",
+                        self.line_of(token),
+                    )
+                )
+            index += 1
+
+    def open_item(self, token: Token) -> None:
+        """Start a list entry, or fold it into its ancestor when nested too deep."""
+        depth = len(self.items) + 1
+        if depth > MAX_ENTRY_DEPTH:
+            owner = self.items[-1][0]
+            if self.folded == 0:
+                self.warnings.append(
+                    Problem(
+                        f"list nested deeper than {MAX_ENTRY_DEPTH} levels: deeper items "
+                        "were folded into their deepest kept ancestor",
+                        self.line_of(token),
+                    )
+                )
+            self.folded += 1
+            self.items.append((owner, depth))
+            return
+        parent = self.items[-1][0] if self.items else None
+        self.items.append((self.new_entry("item", parent, depth, token), depth))
+
+    def new_entry(self, kind: str, parent: int | None, depth: int, token: Token) -> int:
+        """Append an entry and return its index; its key is its position in the tree."""
+        section = self.current_section()
+        if parent is None:
+            ordinal = self.section_counts.get(section, 0) + 1
+            self.section_counts[section] = ordinal
+            key = f"{section}:{ordinal}"
+        else:
+            owner = self.entries[parent]
+            owner.children += 1
+            key = f"{owner.key}.{owner.children}"
+        self.entries.append(ParsedEntry(key, section, parent, depth, kind, self.line_of(token)))
+        return len(self.entries) - 1
+
+    def block(self, run: Sequence[Token]) -> None:
+        """Attach a paragraph, table, HTML or code block to its entry."""
+        first = run[0]
+        if self.items:
+            owner = self.items[-1][0]
+        elif first.type in _BLOCK_KINDS:
+            if first.type == "paragraph_open" and self.pseudo_heading(run):
+                return
+            if first.type == "html_block" and html_anchors(first.content) == ([], ""):
+                return  # comments and empty wrappers are not entries
+            owner = self.new_entry(_BLOCK_KINDS[first.type], None, 0, first)
+        else:
+            return
+        entry = self.entries[owner]
+        entry.tokens.extend(run)
+        parts: list[str] = []
+        for token in run:
+            if token.type == "inline":
+                parts.append(self.inline_text(token, owner))
+            elif token.type == "html_block":
+                parts.append(self.html_block(token, owner))
+            elif token.type in ("fence", "code_block"):
+                parts.append(token.content.strip())
+        text = " ".join(part for part in parts if part)
+        if not entry.text:
+            self.take_markers(entry, text)
+        entry.text = f"{entry.text}\n{text}" if entry.text and text else entry.text or text
+
+    def pseudo_heading(self, run: Sequence[Token]) -> bool:
+        """A paragraph that is only bold text (`**Trust and Safety**:`) opens a subsection."""
+        if run[0].level != 0 or len(run) != 3:
+            return False
+        children = run[1].children or []
+        if len(children) < 3 or children[0].type != "strong_open":
+            return False
+        tail = children[-1]
+        closing = -1
+        if tail.type == "text" and tail.content.strip() == ":":
+            closing = -2
+        if children[closing].type != "strong_close":
+            return False
+        inner = children[1:closing]
+        if not inner or any(child.type not in ("text", "code_inline") for child in inner):
+            return False
+        heading = "".join(child.content for child in inner).strip()
+        if not heading:
+            return False
+        real = [s for s in self.section_stack if s.position not in self.pseudo]
+        level = (real[-1].level + 1) if real else 1
+        self.open_section(level, heading, self.line_of(run[0]))
+        self.pseudo.add(self.heading_count)
+        return True
+
+    def take_markers(self, entry: ParsedEntry, text: str) -> None:
+        """Record `[Thought]`-style markers at the start of an entry's text as tags."""
+        position = 0
+        while True:
+            found = _MARKER.match(text, position)
+            if not found:
+                break
+            slug = slug_of(found.group(1))
+            if slug and slug not in entry.tags:
+                entry.tags.append(slug)
+            position = found.end()
+
+    # -- inline content ---------------------------------------------------------------
+
+    def inline_text(self, inline: Token, entry: int | None) -> str:
+        """Plain text of an inline token; links found in it are recorded for `entry`."""
+        line = self.line_of(inline)
+        parts: list[str] = []
+        for child in inline.children or []:
+            kind = child.type
+            if kind == "text" or kind == "code_inline":
+                parts.append(child.content)
+                if self.anchor is not None:
+                    self.anchor.text += child.content
+            elif kind == "softbreak" or kind == "hardbreak":
+                parts.append(" ")
+                if self.anchor is not None:
+                    self.anchor.text += " "
+            elif kind == "link_open":
+                self.anchor = self.add_link(str(child.attrs.get("href", "")), "", entry, line)
+            elif kind == "link_close":
+                self.finish_anchor()
+            elif kind == "image":
+                parts.append(child.content)
+                if self.anchor is not None:
+                    self.anchor.text += child.content
+            elif kind == "html_inline":
+                self.inline_html(child.content, entry, line)
+        self.finish_anchor()
+        return "".join(parts)
+
+    def inline_html(self, tag: str, entry: int | None, line: int) -> None:
+        """Follow `<a href>` ... `</a>` written as inline HTML."""
+        href = opening_anchor_href(tag)
+        if href is not None:
+            self.finish_anchor()
+            self.anchor = self.add_link(href, "", entry, line)
+        elif is_closing_anchor(tag):
+            self.finish_anchor()
+
+    def finish_anchor(self) -> None:
+        """Close the link being read, tidying its text."""
+        if self.anchor is not None:
+            self.anchor.text = " ".join(self.anchor.text.split())
+            self.anchor = None
+
+    def html_block(self, token: Token, entry: int) -> str:
+        """Record the links of a raw HTML block and return its visible text."""
+        anchors, text = html_anchors(token.content)
+        line = self.line_of(token)
+        for href, anchor_text in anchors:
+            link = self.add_link(href, anchor_text, entry, line)
+            if link is not None:
+                link.text = anchor_text
+        return text
+
+    def add_link(self, url: str, text: str, entry: int | None, line: int) -> ParsedLink | None:
+        """Store a link when its target is one (http(s), mailto, relative), else ignore it."""
+        if not is_storable(url):
+            return None
+        host = host_of(url)
+        link = ParsedLink(entry, url, text, host, kind_of(url, host), line)
+        self.links.append(link)
+        return link
+
+
+def _closing(tokens: Sequence[Token], start: int) -> int:
+    """Index just past the token that closes the block opened at `start`."""
+    opening = tokens[start]
+    closing_type = opening.type.replace("_open", "_close")
+    for index in range(start + 1, len(tokens)):
+        token = tokens[index]
+        if token.type == closing_type and token.level == opening.level:
+            return index + 1
+    return len(tokens)

@@ -1,0 +1,116 @@
+"""Find the Markdown files under a content folder and read them as normalised text."""
+
+import hashlib
+import os
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.ingest.problems import ParseError
+
+MARKDOWN_SUFFIXES = {".md", ".markdown"}
+
+# Invisible characters that change no meaning: zero-width space, word joiner, stray BOMs;
+# no-break spaces become plain spaces so a file and its clean twin give the same rows.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff"), None) | {
+    0xA0: " ",
+    0x202F: " ",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """A Markdown file found under the content folder."""
+
+    path: str  # relative, with forward slashes: the post's identity within its folder
+    absolute: Path
+
+
+@dataclass(frozen=True, slots=True)
+class SourceText:
+    """A file's normalised text and the hash of that text."""
+
+    text: str
+    content_hash: str
+
+
+def discover(root: Path) -> tuple[list[SourceFile], list[tuple[str, str]]]:
+    """Markdown files under `root` in path order, and (path, reason) for files refused."""
+    root = root.resolve()
+    found: list[SourceFile] = []
+    refused: list[tuple[str, str]] = []
+    for directory, subdirs, files in os.walk(root, followlinks=False):
+        subdirs[:] = sorted(name for name in subdirs if not name.startswith("."))
+        base = Path(directory)
+        for name in files:
+            if name.startswith(".") or os.path.splitext(name)[1].lower() not in MARKDOWN_SUFFIXES:
+                continue
+            absolute = base / name
+            relative = absolute.relative_to(root).as_posix()
+            if absolute.is_symlink() and not _inside(absolute, root):
+                refused.append((relative, "symbolic link leads outside the content folder"))
+                continue
+            found.append(SourceFile(relative, absolute))
+        for name in list(subdirs):
+            link = base / name
+            if link.is_symlink():
+                subdirs.remove(name)
+                if _inside(link, root):
+                    continue
+                refused.append(
+                    (
+                        link.relative_to(root).as_posix(),
+                        "symbolic link leads outside the content folder",
+                    )
+                )
+    found.sort(key=lambda source: source.path)
+    return found, refused
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """True when `path` resolves to somewhere under `root`."""
+    try:
+        return path.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):
+        return False
+
+
+def read_source(source: SourceFile, max_bytes: int) -> SourceText:
+    """Read, decode and normalise a file; raise ParseError for files that are not text."""
+    try:
+        size = source.absolute.stat().st_size
+        if size > max_bytes:
+            raise ParseError(f"too large: {size} bytes, the limit is {max_bytes} bytes")
+        data = source.absolute.read_bytes()
+    except FileNotFoundError:
+        raise ParseError("file vanished before it could be read") from None
+    except OSError as exc:
+        raise ParseError(f"cannot read file: {exc.strerror or exc}") from None
+    if len(data) > max_bytes:
+        raise ParseError(f"too large: {len(data)} bytes, the limit is {max_bytes} bytes")
+    return normalise(data)
+
+
+def normalise(data: bytes) -> SourceText:
+    """Decode UTF-8 (BOM allowed), unify line ends, drop invisible characters, NFC, hash."""
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise ParseError(f"not UTF-8 text: NUL byte at byte offset {nul}", _line_at(data, nul))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ParseError(
+            f"not UTF-8 text: invalid byte 0x{data[exc.start]:02x} at byte offset {exc.start}",
+            _line_at(data, exc.start),
+        ) from None
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text.translate(_INVISIBLE))
+    digest = hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+    return SourceText(text, digest)
+
+
+def _line_at(data: bytes, offset: int) -> int:
+    """1-based line of a byte offset."""
+    return data.count(b"\n", 0, offset) + 1

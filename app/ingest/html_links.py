@@ -1,0 +1,63 @@
+"""Links and visible text inside raw HTML blocks and inline tags, via the stdlib HTML parser."""
+
+from html.parser import HTMLParser
+
+_SKIPPED_TEXT = {"script", "style"}
+
+
+class _AnchorCollector(HTMLParser):
+    """Collects `<a href>` targets with their anchor text, and the visible text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.anchors: list[tuple[str, list[str]]] = []
+        self.text: list[str] = []
+        self._open: list[str] | None = None
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        """Start an anchor when the tag is `<a href=...>`."""
+        if tag in _SKIPPED_TEXT:
+            self._skipping += 1
+        if tag == "a":
+            href = next((value for name, value in attrs if name == "href"), None)
+            if href is not None:
+                self._open = []
+                self.anchors.append((href.strip(), self._open))
+
+    def handle_endtag(self, tag: str) -> None:
+        """Close the current anchor or skipped element."""
+        if tag in _SKIPPED_TEXT and self._skipping:
+            self._skipping -= 1
+        if tag == "a":
+            self._open = None
+
+    def handle_data(self, data: str) -> None:
+        """Record visible text (and anchor text while an anchor is open)."""
+        if self._skipping:
+            return
+        self.text.append(data)
+        if self._open is not None:
+            self._open.append(data)
+
+
+def html_anchors(html: str) -> tuple[list[tuple[str, str]], str]:
+    """(href, anchor text) pairs and the visible text of an HTML fragment."""
+    collector = _AnchorCollector()
+    collector.feed(html)
+    collector.close()
+    anchors = [(href, " ".join("".join(parts).split())) for href, parts in collector.anchors]
+    return anchors, " ".join("".join(collector.text).split())
+
+
+def opening_anchor_href(tag: str) -> str | None:
+    """The href of an inline `<a ...>` opening tag, or None for any other tag."""
+    if tag[:2].lower() != "<a" or tag[2:3] not in (" ", "\t", "\n"):
+        return None
+    anchors, _ = html_anchors(tag + "</a>")
+    return anchors[0][0] if anchors else None
+
+
+def is_closing_anchor(tag: str) -> bool:
+    """True for an inline `</a>` tag."""
+    return tag.replace(" ", "").lower() == "</a>"

@@ -1,0 +1,56 @@
+"""Stable identities: ids derived from where a post lives, slugs derived from its name.
+
+Ids are 53-bit integers (safe in JavaScript) hashed from the post's content folder and
+path plus the row's position in the post, so an unchanged file keeps every id on every
+engine and across re-ingests, with no database round trip to allocate them.
+"""
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import PurePosixPath
+from urllib.parse import unquote
+
+from app.ingest.body import slug_of
+
+_ID_BITS = 53
+
+
+def stable_id(*parts: object) -> int:
+    """A positive 53-bit integer derived from `parts`."""
+    digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=8).digest()
+    return (int.from_bytes(digest, "big") >> (64 - _ID_BITS)) or 1
+
+
+def post_id(root: str, path: str) -> int:
+    """The id of the post at `path` inside content folder `root`."""
+    return stable_id("post", root, path)
+
+
+def base_slug(path: str) -> str:
+    """The public slug a file asks for: its slugified stem (`2023-12-24-learning-logs`)."""
+    return slug_of(unquote(PurePosixPath(path).stem)) or "post"
+
+
+def assign_slugs(
+    identities: Iterable[tuple[str, str]],
+) -> tuple[dict[tuple[str, str], str], list[list[tuple[str, str]]]]:
+    """Slugs for every (root, path); files asking for the same slug each get a path suffix.
+
+    Returns the slug per identity and the groups that collided (for warnings). The result
+    depends only on the set of files, never on the order they were found in.
+    """
+    wanted: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for identity in identities:
+        wanted[base_slug(identity[1])].append(identity)
+    slugs: dict[tuple[str, str], str] = {}
+    collisions: list[list[tuple[str, str]]] = []
+    for slug, group in wanted.items():
+        if len(group) == 1:
+            slugs[group[0]] = slug
+            continue
+        collisions.append(sorted(group))
+        for identity in group:
+            suffix = hashlib.blake2b("\x1f".join(identity).encode(), digest_size=3).hexdigest()
+            slugs[identity] = f"{slug}-{suffix}"
+    return slugs, collisions

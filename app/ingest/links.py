@@ -1,0 +1,95 @@
+"""What a link target is: whether it counts as a link, its host, and its kind."""
+
+from urllib.parse import urlsplit
+
+LINK_SCHEMES = {"http", "https", "mailto"}
+
+_HOST_KINDS = {
+    "arxiv.org": "paper",
+    "export.arxiv.org": "paper",
+    "openreview.net": "paper",
+    "aclanthology.org": "paper",
+    "papers.nips.cc": "paper",
+    "proceedings.neurips.cc": "paper",
+    "proceedings.mlr.press": "paper",
+    "doi.org": "paper",
+    "dl.acm.org": "paper",
+    "semanticscholar.org": "paper",
+    "paperswithcode.com": "paper",
+    "github.com": "code",
+    "gist.github.com": "code",
+    "gitlab.com": "code",
+    "bitbucket.org": "code",
+    "codeberg.org": "code",
+    "sr.ht": "code",
+    "crates.io": "code",
+    "docs.rs": "code",
+    "pypi.org": "code",
+    "npmjs.com": "code",
+    "huggingface.co": "model",
+    "hf.co": "model",
+    "kaggle.com": "model",
+    "youtube.com": "video",
+    "m.youtube.com": "video",
+    "youtu.be": "video",
+    "vimeo.com": "video",
+    "twitch.tv": "video",
+    "twitter.com": "social",
+    "x.com": "social",
+    "mobile.twitter.com": "social",
+    "reddit.com": "social",
+    "old.reddit.com": "social",
+    "news.ycombinator.com": "social",
+    "linkedin.com": "social",
+    "mastodon.social": "social",
+    "fosstodon.org": "social",
+    "threads.net": "social",
+    "bsky.app": "social",
+    "lobste.rs": "social",
+}
+
+
+def link_scheme(url: str) -> str:
+    """The lowercased scheme of `url` ('' for relative targets)."""
+    head, sep, _ = url.partition(":")
+    if not sep or not head or not head[0].isalpha() or "/" in head:
+        return ""
+    return head.lower()
+
+
+def is_storable(url: str) -> bool:
+    """True for http(s), mailto and relative targets; other schemes stay plain text."""
+    if not url.strip():
+        return False
+    scheme = link_scheme(url)
+    return scheme == "" or scheme in LINK_SCHEMES
+
+
+def host_of(url: str) -> str | None:
+    """Lowercased host without `www.`; None for relative, mailto and malformed targets."""
+    if link_scheme(url) not in ("http", "https"):
+        return None
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return None
+    if not host:
+        return None
+    return host[4:] if host.startswith("www.") else host
+
+
+def kind_of(url: str, host: str | None) -> str:
+    """Classify a link as paper, code, model, video, social, email, internal or article."""
+    scheme = link_scheme(url)
+    if scheme == "mailto":
+        return "email"
+    if host is None:
+        return "internal" if scheme == "" else "article"
+    if urlsplit(url).path.lower().endswith(".pdf"):
+        return "paper"
+    kind = _HOST_KINDS.get(host)
+    if kind is None:
+        # Subdomains such as `pytorch.github.io` are not code; only exact parents are tried.
+        parent = host.split(".", 1)[1] if host.count(".") > 1 else ""
+        kind = _HOST_KINDS.get(parent) if parent in ("arxiv.org", "huggingface.co") else None
+    return kind or "article"

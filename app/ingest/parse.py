@@ -1,0 +1,172 @@
+"""Parse one post: normalised text in, ParsedPost out (or ParseError). Pure: no I/O.
+
+Front matter keys learnlog uses (title, date, tags, categories, excerpt, draft state) are
+read case-insensitively and validated here; every key the author wrote is kept as JSON.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import unquote
+
+from markdown_it import MarkdownIt
+
+from app.ingest.body import ParsedEntry, ParsedLink, ParsedSection, parse_body, slug_of
+from app.ingest.dates import date_from_filename, filename_date_prefix_length, parse_date_value
+from app.ingest.front_matter import split_front_matter
+from app.ingest.problems import Problem
+from app.render import new_markdown
+
+# Bump whenever parsing changes what rows a file yields: stored posts re-parse on next run.
+PARSER_VERSION = 1
+
+DRAFT_FOLDERS = {"_drafts", "draft", "drafts"}
+_FALSE = {"false", "no", "off", "0"}
+_TRUE = {"true", "yes", "on", "1"}
+
+
+@dataclass(slots=True)
+class ParsedPost:
+    """Everything one file yields, ready for the database."""
+
+    title: str
+    date: dt.date | None
+    published_at: dt.datetime | None
+    date_text: str | None
+    excerpt: str | None
+    is_draft: bool
+    front_matter: dict[str, Any]
+    front_matter_format: str
+    tags: list[str]
+    categories: list[str]
+    html: str
+    body_line: int
+    sections: list[ParsedSection]
+    entries: list[ParsedEntry]
+    links: list[ParsedLink]
+    folded: int = 0
+    warnings: list[Problem] = field(default_factory=list)
+
+
+@lru_cache(maxsize=1)
+def _markdown() -> MarkdownIt:
+    """The parser this process uses (built once; MarkdownIt instances are reusable)."""
+    return new_markdown()
+
+
+def parse_post(text: str, path: str) -> ParsedPost:
+    """Parse normalised `text` of the file at relative `path`; raise ParseError if impossible."""
+    fm = split_front_matter(text)
+    meta = {key.lower(): value for key, value in fm.data.items()}
+    warnings = list(fm.warnings)
+    body = parse_body(_markdown(), fm.body, fm.body_line)
+    warnings.extend(body.warnings)
+
+    stem = PurePosixPath(path).stem
+    day, moment, date_text = _post_date(meta, stem, warnings)
+    if not text.strip():
+        warnings.append(Problem("empty file: stored as an empty post"))
+    title = _text_value(meta.get("title")) or body.first_heading or _title_from_stem(stem)
+    excerpt = _text_value(meta.get("excerpt") or meta.get("summary") or meta.get("description"))
+    return ParsedPost(
+        title=title,
+        date=day,
+        published_at=moment,
+        date_text=date_text,
+        excerpt=excerpt,
+        is_draft=_is_draft(meta, path),
+        front_matter=fm.data,
+        front_matter_format=fm.format,
+        tags=_terms(meta.get("tags"), split_spaces=False),
+        categories=_categories(meta),
+        html=body.html,
+        body_line=fm.body_line,
+        sections=body.sections,
+        entries=body.entries,
+        links=body.links,
+        folded=body.folded,
+        warnings=warnings,
+    )
+
+
+def _post_date(
+    meta: dict[str, Any], stem: str, warnings: list[Problem]
+) -> tuple[dt.date | None, dt.datetime | None, str | None]:
+    """Front matter date first (as in Jekyll), else the file name; warn on disagreement."""
+    from_name = date_from_filename(stem)
+    raw = meta.get("date")
+    if raw is not None and raw != "":
+        try:
+            parsed = parse_date_value(raw)
+        except ValueError:
+            warnings.append(Problem(f"front matter date {raw!r} is not a valid date", 1))
+        else:
+            if from_name is not None and from_name != parsed.day:
+                warnings.append(
+                    Problem(
+                        f"date in the file name ({from_name.isoformat()}) disagrees with the "
+                        f"front matter date ({parsed.day.isoformat()}); the front matter wins",
+                        1,
+                    )
+                )
+            return parsed.day, parsed.moment, str(raw)
+    if from_name is not None:
+        moment = dt.datetime.combine(from_name, dt.time(), tzinfo=dt.UTC)
+        return from_name, moment, None
+    warnings.append(Problem("no date in the front matter or the file name: the post is undated"))
+    return None, None, None
+
+
+def _text_value(value: Any) -> str | None:
+    """A front matter value as one line of text, or None when it is empty or not text."""
+    if isinstance(value, list):
+        value = ", ".join(str(item) for item in value)
+    if value is None or isinstance(value, dict):
+        return None
+    text = " ".join(str(value).split())
+    return text or None
+
+
+def _title_from_stem(stem: str) -> str:
+    """A readable title from a file name: `2015-6-4-mongo-vs-rethink` -> `mongo vs rethink`."""
+    name = unquote(stem[filename_date_prefix_length(stem) :]).replace("-", " ").replace("_", " ")
+    return " ".join(name.split()) or stem
+
+
+def _terms(value: Any, *, split_spaces: bool) -> list[str]:
+    """Tag or category slugs from a list, a comma string or (Jekyll) a space separated string."""
+    if value is None or isinstance(value, bool | dict):
+        return []
+    items: list[Any] = value if isinstance(value, list) else [value]
+    slugs: list[str] = []
+    for item in items:
+        if isinstance(item, list | dict):
+            continue
+        text = str(item)
+        pieces = text.split(",") if "," in text else text.split() if split_spaces else [text]
+        for piece in pieces:
+            slug = slug_of(piece.strip().strip("#").replace("[[", "").replace("]]", ""))
+            if slug and slug not in slugs:
+                slugs.append(slug)
+    return slugs
+
+
+def _categories(meta: dict[str, Any]) -> list[str]:
+    """`categories` may be space separated (Jekyll); a singular `category` is one value."""
+    found = _terms(meta.get("categories"), split_spaces=True)
+    for slug in _terms(meta.get("category"), split_spaces=False):
+        if slug not in found:
+            found.append(slug)
+    return found
+
+
+def _is_draft(meta: dict[str, Any], path: str) -> bool:
+    """Under a drafts folder, or marked `published: false`, `draft: true` or `status: draft`."""
+    if DRAFT_FOLDERS & set(PurePosixPath(path).parts[:-1]):
+        return True
+    published = str(meta.get("published", "")).strip().lower()
+    draft = str(meta.get("draft", "")).strip().lower()
+    status = str(meta.get("status", "")).strip().lower()
+    return published in _FALSE or draft in _TRUE or status == "draft"

@@ -1,0 +1,391 @@
+"""The only writer: makes the tables match parsed posts, one transaction per change.
+
+Rows go in with bulk Core inserts (ids come from identity.py, so nothing needs to be
+read back), and every transaction that changes content bumps the content version.
+"""
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app.ingest.identity import stable_id
+from app.ingest.parse import PARSER_VERSION, ParsedPost
+from app.ingest.problems import Problem
+from app.models import (
+    Category,
+    ContentState,
+    DomainAlias,
+    Entry,
+    EntryTag,
+    IngestProblem,
+    IngestRun,
+    Link,
+    Post,
+    PostCategory,
+    PostTag,
+    Section,
+    SectionPath,
+    Tag,
+)
+
+POSTS: Table = Post.__table__  # type: ignore[attr-defined]
+SECTIONS: Table = Section.__table__  # type: ignore[attr-defined]
+SECTION_PATHS: Table = SectionPath.__table__  # type: ignore[attr-defined]
+ENTRIES: Table = Entry.__table__  # type: ignore[attr-defined]
+LINKS: Table = Link.__table__  # type: ignore[attr-defined]
+TAGS: Table = Tag.__table__  # type: ignore[attr-defined]
+POST_TAGS: Table = PostTag.__table__  # type: ignore[attr-defined]
+ENTRY_TAGS: Table = EntryTag.__table__  # type: ignore[attr-defined]
+CATEGORIES: Table = Category.__table__  # type: ignore[attr-defined]
+POST_CATEGORIES: Table = PostCategory.__table__  # type: ignore[attr-defined]
+ALIASES: Table = DomainAlias.__table__  # type: ignore[attr-defined]
+STATE: Table = ContentState.__table__  # type: ignore[attr-defined]
+RUNS: Table = IngestRun.__table__  # type: ignore[attr-defined]
+PROBLEMS: Table = IngestProblem.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPost:
+    """What the database remembers about a file, enough to decide whether to re-parse it."""
+
+    id: int
+    slug: str
+    content_hash: str
+    parser_version: int
+
+    def is_current(self, content_hash: str) -> bool:
+        """True when the file text and the parser are both what produced the stored rows."""
+        return self.content_hash == content_hash and self.parser_version == PARSER_VERSION
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedProblem:
+    """A failure or warning of one run."""
+
+    severity: str
+    path: str
+    line: int | None
+    reason: str
+
+
+def _utcnow() -> dt.datetime:
+    """Now, in UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+class Writer:
+    """Writes through one engine; each public method is one transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        dialect = engine.dialect.name
+        self._insert_new = postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+    # -- reading what is stored --------------------------------------------------------
+
+    def stored_posts(self, root: str) -> dict[str, StoredPost]:
+        """Every post of content folder `root`, by source path."""
+        query = select(
+            POSTS.c.source_path,
+            POSTS.c.id,
+            POSTS.c.slug,
+            POSTS.c.content_hash,
+            POSTS.c.parser_version,
+        ).where(POSTS.c.root == root)
+        with self.engine.connect() as conn:
+            return {row[0]: StoredPost(*row[1:]) for row in conn.execute(query)}
+
+    def other_identities(self, root: str) -> list[tuple[str, str]]:
+        """(root, path) of posts from other content folders: their slugs share one space."""
+        query = select(POSTS.c.root, POSTS.c.source_path).where(POSTS.c.root != root)
+        with self.engine.connect() as conn:
+            return [(row[0], row[1]) for row in conn.execute(query)]
+
+    def content_version(self) -> int:
+        """The current content version."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(STATE.c.version).where(STATE.c.id == 1)).scalar_one())
+
+    # -- runs --------------------------------------------------------------------------
+
+    def start_run(self, root: str) -> int:
+        """Record the start of a run and return its id."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                insert(RUNS).values(
+                    root=root,
+                    started_at=_utcnow(),
+                    status="running",
+                    added=0,
+                    updated=0,
+                    unchanged=0,
+                    deleted=0,
+                    failed=0,
+                    warnings=0,
+                    content_version=0,
+                )
+            )
+            run_id = result.inserted_primary_key
+            assert run_id is not None
+            return int(run_id[0])
+
+    def finish_run(
+        self, run_id: int, counts: dict[str, int], problems: Sequence[RecordedProblem]
+    ) -> int:
+        """Store a run's counts and problems; return the content version it ended at."""
+        with self.engine.begin() as conn:
+            version = int(conn.execute(select(STATE.c.version).where(STATE.c.id == 1)).scalar_one())
+            status = "failed" if counts.get("failed") else "ok"
+            conn.execute(
+                update(RUNS)
+                .where(RUNS.c.id == run_id)
+                .values(finished_at=_utcnow(), status=status, content_version=version, **counts)
+            )
+            if problems:
+                conn.execute(
+                    insert(PROBLEMS),
+                    [
+                        {
+                            "run_id": run_id,
+                            "severity": p.severity,
+                            "path": p.path,
+                            "line": p.line,
+                            "reason": p.reason,
+                        }
+                        for p in problems
+                    ],
+                )
+        return version
+
+    # -- content -----------------------------------------------------------------------
+
+    def replace_post(
+        self,
+        *,
+        root: str,
+        path: str,
+        post_id: int,
+        slug: str,
+        content_hash: str,
+        parsed: ParsedPost,
+    ) -> None:
+        """Swap a post's rows for freshly parsed ones, atomically."""
+        with self.engine.begin() as conn:
+            version = _bump(conn)
+            conn.execute(delete(POSTS).where(POSTS.c.id == post_id))
+            conn.execute(
+                insert(POSTS),
+                [_post_row(root, path, post_id, slug, content_hash, parsed, version)],
+            )
+            self._insert_children(conn, post_id, parsed)
+
+    def delete_posts(self, post_ids: Iterable[int]) -> None:
+        """Remove posts whose files are gone (rows below them cascade)."""
+        ids = list(post_ids)
+        if not ids:
+            return
+        with self.engine.begin() as conn:
+            _bump(conn)
+            for start in range(0, len(ids), 500):
+                conn.execute(delete(POSTS).where(POSTS.c.id.in_(ids[start : start + 500])))
+
+    def rename_posts(self, slugs: dict[int, str]) -> None:
+        """Give existing posts new slugs (collisions appeared or went away)."""
+        if not slugs:
+            return
+        with self.engine.begin() as conn:
+            _bump(conn)
+            # Two passes so that slugs swapping between posts never trip the unique index.
+            for post_id in slugs:
+                conn.execute(
+                    update(POSTS).where(POSTS.c.id == post_id).values(slug=f"~renaming-{post_id}")
+                )
+            for post_id, slug in slugs.items():
+                conn.execute(update(POSTS).where(POSTS.c.id == post_id).values(slug=slug))
+
+    def apply_aliases(self, aliases: dict[str, str], aliases_hash: str) -> bool:
+        """Replace the domain aliases when the file changed; True when something changed."""
+        with self.engine.begin() as conn:
+            stored = conn.execute(select(STATE.c.aliases_hash).where(STATE.c.id == 1)).scalar_one()
+            if stored == aliases_hash:
+                return False
+            conn.execute(delete(ALIASES))
+            if aliases:
+                conn.execute(
+                    insert(ALIASES),
+                    [{"slug": slug, "domain": domain} for slug, domain in aliases.items()],
+                )
+            conn.execute(update(STATE).where(STATE.c.id == 1).values(aliases_hash=aliases_hash))
+            _bump(conn)
+            return True
+
+    def _insert_children(self, conn: Connection, post_id: int, parsed: ParsedPost) -> None:
+        """Insert the sections, entries, links, tags and categories of one post."""
+        section_ids = {
+            s.position: stable_id("section", post_id, s.position) for s in parsed.sections
+        }
+        sections_by_position = {s.position: s for s in parsed.sections}
+        if parsed.sections:
+            conn.execute(
+                insert(SECTIONS),
+                [
+                    {
+                        "id": section_ids[s.position],
+                        "post_id": post_id,
+                        "parent_id": section_ids.get(s.parent) if s.parent is not None else None,
+                        "position": s.position,
+                        "level": s.level,
+                        "heading": s.heading,
+                        "slug": s.slug,
+                        "line": s.line,
+                    }
+                    for s in parsed.sections
+                ],
+            )
+            paths = []
+            for s in parsed.sections:
+                depth, cursor = 0, s
+                while True:
+                    if cursor.slug:
+                        paths.append(
+                            {
+                                "section_id": section_ids[s.position],
+                                "depth": depth,
+                                "slug": cursor.slug,
+                            }
+                        )
+                        depth += 1
+                    if cursor.parent is None:
+                        break
+                    cursor = sections_by_position[cursor.parent]
+            if paths:
+                conn.execute(insert(SECTION_PATHS), paths)
+
+        entry_ids = [stable_id("entry", post_id, e.key) for e in parsed.entries]
+        if parsed.entries:
+            conn.execute(
+                insert(ENTRIES),
+                [
+                    {
+                        "id": entry_ids[index],
+                        "post_id": post_id,
+                        "section_id": section_ids[e.section],
+                        "parent_id": entry_ids[e.parent] if e.parent is not None else None,
+                        "position": index,
+                        "depth": e.depth,
+                        "kind": e.kind,
+                        "text": e.text,
+                        "html": e.html,
+                        "line": e.line,
+                        "date": parsed.date,
+                        "published_at": parsed.published_at,
+                        "is_draft": parsed.is_draft,
+                    }
+                    for index, e in enumerate(parsed.entries)
+                ],
+            )
+        if parsed.links:
+            conn.execute(
+                insert(LINKS),
+                [
+                    {
+                        "id": stable_id("link", post_id, index),
+                        "post_id": post_id,
+                        "entry_id": entry_ids[link.entry] if link.entry is not None else None,
+                        "position": index,
+                        "url": link.url,
+                        "text": link.text,
+                        "host": link.host,
+                        "kind": link.kind,
+                        "line": link.line,
+                    }
+                    for index, link in enumerate(parsed.links)
+                ],
+            )
+        entry_tags = [
+            {"entry_id": entry_ids[index], "tag": tag}
+            for index, e in enumerate(parsed.entries)
+            for tag in e.tags
+        ]
+        all_tags = set(parsed.tags) | {row["tag"] for row in entry_tags}
+        self._ensure_terms(conn, TAGS, all_tags)
+        if parsed.tags:
+            conn.execute(insert(POST_TAGS), [{"post_id": post_id, "tag": t} for t in parsed.tags])
+        if entry_tags:
+            conn.execute(insert(ENTRY_TAGS), entry_tags)
+        self._ensure_terms(conn, CATEGORIES, set(parsed.categories))
+        if parsed.categories:
+            conn.execute(
+                insert(POST_CATEGORIES),
+                [{"post_id": post_id, "category": c} for c in parsed.categories],
+            )
+
+    def _ensure_terms(self, conn: Connection, table: Table, slugs: set[str]) -> None:
+        """Insert tag or category slugs that do not exist yet."""
+        if slugs:
+            statement = self._insert_new(table).on_conflict_do_nothing()
+            conn.execute(statement, [{"slug": slug} for slug in sorted(slugs)])
+
+    def prune_terms(self) -> None:
+        """Drop tags and categories no post uses any more."""
+        with self.engine.begin() as conn:
+            used_tags = select(POST_TAGS.c.tag).union(select(ENTRY_TAGS.c.tag))
+            conn.execute(delete(TAGS).where(TAGS.c.slug.not_in(used_tags)))
+            used = select(POST_CATEGORIES.c.category)
+            conn.execute(delete(CATEGORIES).where(CATEGORIES.c.slug.not_in(used)))
+
+
+def _bump(conn: Connection) -> int:
+    """Increment the content version inside the caller's transaction and return it."""
+    conn.execute(
+        update(STATE)
+        .where(STATE.c.id == 1)
+        .values(version=STATE.c.version + 1, updated_at=_utcnow())
+    )
+    return int(conn.execute(select(STATE.c.version).where(STATE.c.id == 1)).scalar_one())
+
+
+def _post_row(
+    root: str,
+    path: str,
+    post_id: int,
+    slug: str,
+    content_hash: str,
+    parsed: ParsedPost,
+    version: int,
+) -> dict[str, Any]:
+    """The `posts` row of a parsed post."""
+    return {
+        "id": post_id,
+        "root": root,
+        "source_path": path,
+        "slug": slug,
+        "title": parsed.title,
+        "date": parsed.date,
+        "published_at": parsed.published_at,
+        "date_text": parsed.date_text,
+        "excerpt": parsed.excerpt,
+        "is_draft": parsed.is_draft,
+        "front_matter": parsed.front_matter,
+        "front_matter_format": parsed.front_matter_format,
+        "html": parsed.html,
+        "line": parsed.body_line,
+        "content_hash": content_hash,
+        "parser_version": PARSER_VERSION,
+        "content_version": version,
+        "ingested_at": _utcnow(),
+    }
+
+
+def count_rows(conn: Connection, table: Table) -> int:
+    """Number of rows in `table` (for summaries and tests)."""
+    return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def problems_from(path: str, severity: str, problems: Iterable[Problem]) -> list[RecordedProblem]:
+    """Attach a path and severity to a parse's problems."""
+    return [RecordedProblem(severity, path, p.line, p.reason) for p in problems]

@@ -1,0 +1,249 @@
+"""SQL tables (SQLModel). Table models are storage only; the API contract lives in schemas."""
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlmodel import Field, SQLModel
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _id_column() -> Any:
+    """A primary key whose value the ingest derives from identity (never autoincrement)."""
+    return Column(BigInteger, primary_key=True, autoincrement=False)
+
+
+def _fk(target: str, *, nullable: bool = False, index: bool = True) -> Any:
+    """A BIGINT foreign key that disappears with the row it points at."""
+    return Column(
+        BigInteger,
+        ForeignKey(target, ondelete="CASCADE"),
+        nullable=nullable,
+        index=index,
+    )
+
+
+class ContentState(SQLModel, table=True):
+    """The single row holding the content version and what the last aliases file was."""
+
+    __tablename__ = "content_state"
+
+    id: int = Field(default=1, primary_key=True)
+    version: int = Field(default=0)
+    aliases_hash: str = Field(default="", max_length=64)
+    updated_at: dt.datetime | None = None
+
+
+class Post(SQLModel, table=True):
+    """One Markdown file."""
+
+    __tablename__ = "posts"
+    __table_args__ = (
+        UniqueConstraint("root", "source_path"),
+        Index("ix_posts_date_id", "date", "id"),
+    )
+
+    id: int = Field(sa_column=_id_column())
+    root: str = Field(sa_column=Column(Text, nullable=False))
+    source_path: str = Field(sa_column=Column(Text, nullable=False))
+    slug: str = Field(sa_column=Column(String(255), nullable=False, unique=True))
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    date: dt.date | None = None
+    published_at: dt.datetime | None = Field(default=None, index=True)
+    date_text: str | None = Field(default=None, sa_column=Column(Text))
+    excerpt: str | None = Field(default=None, sa_column=Column(Text))
+    is_draft: bool = Field(default=False, index=True)
+    front_matter: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    front_matter_format: str = Field(max_length=16)
+    html: str = Field(sa_column=Column(Text, nullable=False))
+    line: int = Field(description="Line where the body starts.")
+    content_hash: str = Field(max_length=64)
+    parser_version: int
+    content_version: int = Field(index=True)
+    ingested_at: dt.datetime
+
+
+class Section(SQLModel, table=True):
+    """A heading and what follows it; position 0 is the implicit preamble."""
+
+    __tablename__ = "sections"
+
+    id: int = Field(sa_column=_id_column())
+    post_id: int = Field(sa_column=_fk("posts.id"))
+    parent_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    position: int
+    level: int
+    heading: str = Field(sa_column=Column(Text, nullable=False))
+    slug: str | None = Field(default=None, max_length=255)
+    line: int
+
+
+class SectionPath(SQLModel, table=True):
+    """Each section with the heading slug of itself and every ancestor (domain filters)."""
+
+    __tablename__ = "section_paths"
+    __table_args__ = (Index("ix_section_paths_slug_section_id", "slug", "section_id"),)
+
+    section_id: int = Field(
+        sa_column=Column(
+            BigInteger, ForeignKey("sections.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    depth: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    slug: str = Field(max_length=255)
+
+
+class Entry(SQLModel, table=True):
+    """One list item or paragraph: the unit a reader wants."""
+
+    __tablename__ = "entries"
+    __table_args__ = (
+        Index("ix_entries_date_post_id_position", "date", "post_id", "position"),
+        Index("ix_entries_post_id_position", "post_id", "position"),
+    )
+
+    id: int = Field(sa_column=_id_column())
+    post_id: int = Field(sa_column=_fk("posts.id", index=False))
+    section_id: int = Field(sa_column=_fk("sections.id"))
+    parent_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    position: int = Field(description="Order of the entry within its post.")
+    depth: int
+    kind: str = Field(max_length=16)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    html: str = Field(sa_column=Column(Text, nullable=False))
+    line: int
+    # Copied from the post so date filters and sorting never need a join.
+    date: dt.date | None = None
+    published_at: dt.datetime | None = None
+    is_draft: bool = Field(default=False)
+
+
+class Link(SQLModel, table=True):
+    """A link found in a post, with the entry it sits in (none for links in headings)."""
+
+    __tablename__ = "links"
+
+    id: int = Field(sa_column=_id_column())
+    post_id: int = Field(sa_column=_fk("posts.id"))
+    entry_id: int | None = Field(default=None, sa_column=_fk("entries.id", nullable=True))
+    position: int
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    host: str | None = Field(default=None, max_length=255, index=True)
+    kind: str = Field(max_length=16, index=True)
+    line: int
+
+
+class Tag(SQLModel, table=True):
+    """A case-folded tag slug."""
+
+    __tablename__ = "tags"
+
+    slug: str = Field(primary_key=True, max_length=255)
+
+
+class PostTag(SQLModel, table=True):
+    """Tags from a post's front matter (its entries inherit them)."""
+
+    __tablename__ = "post_tags"
+    __table_args__ = (Index("ix_post_tags_tag_post_id", "tag", "post_id"),)
+
+    post_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
+    )
+    tag: str = Field(sa_column=Column(String(255), ForeignKey("tags.slug"), primary_key=True))
+
+
+class EntryTag(SQLModel, table=True):
+    """Inline markers such as `[Thought]` at the start of an entry."""
+
+    __tablename__ = "entry_tags"
+    __table_args__ = (Index("ix_entry_tags_tag_entry_id", "tag", "entry_id"),)
+
+    entry_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True)
+    )
+    tag: str = Field(sa_column=Column(String(255), ForeignKey("tags.slug"), primary_key=True))
+
+
+class Category(SQLModel, table=True):
+    """A front matter category slug, kept apart from tags."""
+
+    __tablename__ = "categories"
+
+    slug: str = Field(primary_key=True, max_length=255)
+
+
+class PostCategory(SQLModel, table=True):
+    """Categories of a post."""
+
+    __tablename__ = "post_categories"
+    __table_args__ = (Index("ix_post_categories_category_post_id", "category", "post_id"),)
+
+    post_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
+    )
+    category: str = Field(
+        sa_column=Column(String(255), ForeignKey("categories.slug"), primary_key=True)
+    )
+
+
+class DomainAlias(SQLModel, table=True):
+    """A heading slug that means another domain (from the aliases file)."""
+
+    __tablename__ = "domain_aliases"
+
+    slug: str = Field(primary_key=True, max_length=255)
+    domain: str = Field(max_length=255, index=True)
+
+
+class IngestRun(SQLModel, table=True):
+    """One run of `learnlog ingest` and what it did."""
+
+    __tablename__ = "ingest_runs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    root: str = Field(sa_column=Column(Text, nullable=False))
+    started_at: dt.datetime
+    finished_at: dt.datetime | None = None
+    status: str = Field(default="running", max_length=16)
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    skipped_drafts: int = 0
+    failed: int = 0
+    warnings: int = 0
+    content_version: int = 0
+
+
+class IngestProblem(SQLModel, table=True):
+    """A failure or warning recorded by a run, with where it happened."""
+
+    __tablename__ = "ingest_problems"
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("ingest_runs.id", ondelete="CASCADE"), index=True)
+    )
+    severity: str = Field(max_length=16)
+    path: str = Field(sa_column=Column(Text, nullable=False))
+    line: int | None = None
+    reason: str = Field(sa_column=Column(Text, nullable=False))

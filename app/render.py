@@ -1,0 +1,46 @@
+"""The one Markdown configuration learnlog parses and renders with, and the HTML sanitizer."""
+
+from collections.abc import Sequence
+
+import nh3
+from markdown_it import MarkdownIt
+from markdown_it.common.normalize_url import normalizeLink
+from markdown_it.token import Token
+
+# Deep enough for real outlines; the ingest folds entries far shallower than this, and
+# markdown-it drops whatever lies past it, so the parser reports posts that reach it.
+MAX_NESTING = 100
+
+_URL_SCHEMES = {"http", "https", "mailto"}
+
+
+def _normalize_link(url: str) -> str:
+    """Percent-encode link targets as CommonMark does, but keep template syntax verbatim."""
+    if "{{" in url or "{%" in url:
+        return url
+    return normalizeLink(url)
+
+
+def new_markdown() -> MarkdownIt:
+    """A MarkdownIt parser: CommonMark, tables, strikethrough, bare URLs, raw HTML kept as tokens.
+
+    Raw HTML is parsed (so links inside it are found) but everything rendered from it
+    passes through `sanitize` before it is stored.
+    """
+    md = MarkdownIt(
+        "commonmark",
+        {"html": True, "linkify": True, "typographer": False, "maxNesting": MAX_NESTING},
+    )
+    md.enable(["linkify", "table", "strikethrough"])
+    md.normalizeLink = _normalize_link  # type: ignore[method-assign]
+    return md
+
+
+def sanitize(html: str) -> str:
+    """Strip scripts, event handlers and non-http(s)/mailto URLs from rendered HTML."""
+    return nh3.clean(html, url_schemes=_URL_SCHEMES, link_rel="noopener noreferrer")
+
+
+def render(md: MarkdownIt, tokens: Sequence[Token]) -> str:
+    """Render a token run to sanitized HTML."""
+    return sanitize(md.renderer.render(tokens, md.options, {}))

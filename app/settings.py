@@ -1,0 +1,47 @@
+"""Settings read from `LEARNLOG_*` environment variables (and an optional `.env`)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything learnlog can be configured with; every field has a working default."""
+
+    model_config = SettingsConfigDict(env_prefix="LEARNLOG_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///learnlog.db",
+        description="SQLAlchemy URL: a SQLite file (default) or postgresql+psycopg://...",
+    )
+    content_dir: Path = Field(
+        default=Path("content"), description="Folder of Markdown logs that ingest reads."
+    )
+    aliases_file: Path | None = Field(
+        default=None,
+        description="YAML file mapping a domain slug to heading spellings; "
+        "defaults to domains.yml inside the content folder when that exists.",
+    )
+    max_file_bytes: int = Field(
+        default=5 * 1024 * 1024, gt=0, description="Files larger than this fail to ingest."
+    )
+    ingest_workers: int = Field(
+        default=0,
+        ge=0,
+        description="Parser processes for ingest; 0 means one per CPU core.",
+    )
+
+    def resolved_aliases_file(self, content_dir: Path) -> Path | None:
+        """The aliases file to apply for `content_dir`, or None when there is none."""
+        if self.aliases_file is not None:
+            return self.aliases_file
+        candidate = content_dir / "domains.yml"
+        return candidate if candidate.is_file() else None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()
