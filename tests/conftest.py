@@ -1,0 +1,110 @@
+"""Shared fixtures: a fresh migrated database per test, on SQLite and (when configured) PostgreSQL."""
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from app.db import make_engine, migrate, normalize_url
+from app.ingest.pipeline import RunSummary, run_ingest
+
+REPO = Path(__file__).resolve().parent.parent
+SEED = REPO / "content" / "2023-12-24-learning-logs.md"
+CORPORA = REPO.parent / "shared" / "corpora"
+POSTGRES_ENV = "LEARNLOG_TEST_POSTGRES_URL"
+
+# Every table the ingest writes, children first, for resetting the shared PostgreSQL database.
+_TABLES = (
+    "ingest_problems, ingest_runs, entry_tags, post_tags, post_categories, links, entries, "
+    "section_paths, sections, posts, tags, categories, domain_aliases, content_state"
+)
+
+
+def postgres_url_or_skip() -> str:
+    """The PostgreSQL test URL; skip locally without one, fail in CI where it must exist."""
+    url = os.environ.get(POSTGRES_ENV)
+    if url:
+        return url
+    if os.environ.get("CI"):
+        pytest.fail(f"{POSTGRES_ENV} is not set in CI")
+    pytest.skip(f"{POSTGRES_ENV} not set: PostgreSQL variant skipped")
+
+
+def _admin_database(url: str, name: str) -> str:
+    """Create (or recreate) database `name` next to `url`'s database and return its URL."""
+    admin = make_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(normalize_url(url)).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once; each test copies it (far faster than migrating)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A PostgreSQL database migrated once per session, dropped at the end."""
+    url = postgres_url_or_skip()
+    name = f"learnlog_test_{os.getpid()}"
+    test_url = _admin_database(url, name)
+    migrate(test_url)
+    yield test_url
+    admin = make_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A freshly migrated, empty database on each engine."""
+    if request.param == "sqlite":
+        database = tmp_path / "test.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), database)
+        created = make_engine(f"sqlite:///{database}")
+    else:
+        created = make_engine(request.getfixturevalue("postgres_database"))
+        with created.begin() as conn:
+            conn.execute(text(f"TRUNCATE {_TABLES} RESTART IDENTITY CASCADE"))
+            conn.execute(
+                text("INSERT INTO content_state (id, version, aliases_hash) VALUES (1, 0, '')")
+            )
+    yield created
+    created.dispose()
+
+
+Ingest = Callable[..., RunSummary]
+
+
+@pytest.fixture
+def ingest(engine: Engine) -> Ingest:
+    """Run an ingest of a folder into the test database (sequential unless told otherwise)."""
+
+    def run(root: Path, **options: object) -> RunSummary:
+        options.setdefault("max_file_bytes", 5 * 1024 * 1024)
+        options.setdefault("workers", 1)
+        aliases = root / "domains.yml"
+        options.setdefault("aliases_file", aliases if aliases.is_file() else None)
+        return run_ingest(engine, root, **options)  # type: ignore[arg-type]
+
+    return run
+
+
+@pytest.fixture
+def seed_dir(tmp_path: Path) -> Path:
+    """A content folder holding only the seed post."""
+    folder = tmp_path / "seed"
+    folder.mkdir()
+    shutil.copyfile(SEED, folder / SEED.name)
+    return folder
