@@ -18,7 +18,7 @@ cli = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 DatabaseOption = Annotated[
     str | None,

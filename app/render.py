@@ -32,6 +32,8 @@ def new_markdown() -> MarkdownIt:
         {"html": True, "linkify": True, "typographer": False, "maxNesting": MAX_NESTING},
     )
     md.enable(["linkify", "table", "strikethrough"])
+    # Bare URLs need a scheme or `www.`: fuzzy matching turns `Node.js` into a link.
+    md.linkify.set({"fuzzy_link": False, "fuzzy_email": False})
     md.normalizeLink = _normalize_link  # type: ignore[method-assign]
     return md
 

@@ -34,7 +34,7 @@ def postgres_url_or_skip() -> str:
     pytest.skip(f"{POSTGRES_ENV} not set: PostgreSQL variant skipped")
 
 
-def _admin_database(url: str, name: str) -> str:
+def create_database(url: str, name: str) -> str:
     """Create (or recreate) database `name` next to `url`'s database and return its URL."""
     admin = make_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -57,7 +57,7 @@ def postgres_database() -> Iterator[str]:
     """A PostgreSQL database migrated once per session, dropped at the end."""
     url = postgres_url_or_skip()
     name = f"learnlog_test_{os.getpid()}"
-    test_url = _admin_database(url, name)
+    test_url = create_database(url, name)
     migrate(test_url)
     yield test_url
     admin = make_engine(url, isolation_level="AUTOCOMMIT")

@@ -257,7 +257,7 @@ class _Walker:
         """A paragraph that is only bold text (`**Trust and Safety**:`) opens a subsection."""
         if run[0].level != 0 or len(run) != 3:
             return False
-        children = run[1].children or []
+        children = [c for c in run[1].children or [] if c.type != "text" or c.content.strip()]
         if len(children) < 3 or children[0].type != "strong_open":
             return False
         tail = children[-1]

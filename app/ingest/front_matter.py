@@ -91,9 +91,12 @@ def _load_yaml(block: str, first_line: int) -> tuple[Any, list[Problem]]:
     try:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        # An unclosed bracket is detected at the end of the block; the line it opened on
+        # (the context) is the one the author needs to look at.
+        mark = exc.context_mark or exc.problem_mark
         line = first_line + mark.line if mark is not None else first_line
-        raise ParseError(f"invalid YAML front matter: {exc.problem or exc}", line) from None
+        detail = f"{exc.problem} ({exc.context})" if exc.context else exc.problem
+        raise ParseError(f"invalid YAML front matter: {detail or exc}", line) from None
     except yaml.YAMLError as exc:
         raise ParseError(f"invalid YAML front matter: {exc}", first_line) from None
     finally:

@@ -155,7 +155,7 @@ def test_invalid_edit_keeps_previous_rows_and_is_reported(
     assert summary.failed == 1
     failure = summary.failures[0]
     assert failure.path == SEED.name
-    assert failure.line == 6
+    assert failure.line == 5
     assert "invalid YAML" in failure.reason
     assert snapshot(engine) == before
     recorded = rows(
@@ -164,7 +164,7 @@ def test_invalid_edit_keeps_previous_rows_and_is_reported(
         "JOIN ingest_problems p ON p.run_id = r.id WHERE r.id = :run",
         run=summary.run_id,
     )
-    assert recorded == [("failed", 1, "error", SEED.name, 6)]
+    assert recorded == [("failed", 1, "error", SEED.name, 5)]
 
 
 def test_failures_do_not_stop_the_rest(engine: Engine, ingest: Ingest, seed_dir: Path) -> None:

@@ -1,0 +1,63 @@
+"""The `learnlog` command through Typer's runner."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import cli
+from tests.conftest import REPO
+
+runner = CliRunner()
+
+
+def test_ingest_bundled_content_reports_every_post(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    result = runner.invoke(cli, ["ingest", str(REPO / "content"), "--database-url", url])
+    assert result.exit_code == 0, result.output
+    posts = [p for p in (REPO / "content").rglob("*.md")]
+    assert f"│ {len(posts):>5} │" in result.output  # the "added" column
+    again = runner.invoke(cli, ["ingest", str(REPO / "content"), "--database-url", url])
+    assert again.exit_code == 0
+    assert "│     0 │" in again.output
+
+
+def test_ingest_exits_1_and_names_the_failed_file(tmp_path: Path) -> None:
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    (folder / "good.md").write_text("## A\n* fine\n")
+    (folder / "bad.md").write_text("---\ntitle: [oops\n---\n* x\n")
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    result = runner.invoke(cli, ["ingest", str(folder), "--database-url", url])
+    assert result.exit_code == 1
+    assert "bad.md:2: invalid YAML front matter" in result.output
+
+
+def test_warnings_do_not_fail_the_run(tmp_path: Path) -> None:
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    (folder / "undated.md").write_text("## A\n* fine\n")
+    result = runner.invoke(cli, ["ingest", str(folder), "--database-url", f"sqlite:///{tmp_path / 'w.db'}"])
+    assert result.exit_code == 0
+    assert "warning undated.md" in result.output
+
+
+def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    result = runner.invoke(cli, ["ingest", str(tmp_path / "nope"), "--database-url", "sqlite://"])
+    assert result.exit_code == 2
+    assert "is not a folder" in result.output
+
+
+def test_migrate_then_ingest(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    assert runner.invoke(cli, ["migrate", "--database-url", url]).exit_code == 0
+    shutil.copytree(REPO / "content", tmp_path / "content")
+    assert runner.invoke(cli, ["ingest", str(tmp_path / "content"), "--database-url", url]).exit_code == 0
+
+
+@pytest.mark.parametrize("command", ["ingest", "migrate"])
+def test_every_command_is_documented_with_an_example(command: str) -> None:
+    result = runner.invoke(cli, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Example: learnlog " + command in " ".join(result.output.split())
