@@ -108,7 +108,7 @@ def _print_summary(summary: "RunSummary") -> None:
     table = Table(title=f"ingest run {summary.run_id}: {summary.root}", title_justify="left")
     counts = summary.counts()
     for column in counts:
-        table.add_column(column, justify="right")
+        table.add_column(column.replace("_", " "), justify="right")
     table.add_row(*(str(value) for value in counts.values()))
     console.print(table)
     for problem in summary.failures:
