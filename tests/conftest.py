@@ -1,4 +1,4 @@
-"""Shared fixtures: a fresh migrated database per test, on SQLite and (when configured) PostgreSQL."""
+"""Shared fixtures: a fresh migrated database per test, on SQLite and (if set up) PostgreSQL."""
 
 import os
 import shutil

@@ -16,7 +16,7 @@ def test_ingest_bundled_content_reports_every_post(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     result = runner.invoke(cli, ["ingest", str(REPO / "content"), "--database-url", url])
     assert result.exit_code == 0, result.output
-    posts = [p for p in (REPO / "content").rglob("*.md")]
+    posts = list((REPO / "content").rglob("*.md"))
     assert f"│ {len(posts):>5} │" in result.output  # the "added" column
     again = runner.invoke(cli, ["ingest", str(REPO / "content"), "--database-url", url])
     assert again.exit_code == 0
@@ -38,7 +38,9 @@ def test_warnings_do_not_fail_the_run(tmp_path: Path) -> None:
     folder = tmp_path / "logs"
     folder.mkdir()
     (folder / "undated.md").write_text("## A\n* fine\n")
-    result = runner.invoke(cli, ["ingest", str(folder), "--database-url", f"sqlite:///{tmp_path / 'w.db'}"])
+    result = runner.invoke(
+        cli, ["ingest", str(folder), "--database-url", f"sqlite:///{tmp_path / 'w.db'}"]
+    )
     assert result.exit_code == 0
     assert "warning undated.md" in result.output
 
@@ -53,7 +55,10 @@ def test_migrate_then_ingest(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'm.db'}"
     assert runner.invoke(cli, ["migrate", "--database-url", url]).exit_code == 0
     shutil.copytree(REPO / "content", tmp_path / "content")
-    assert runner.invoke(cli, ["ingest", str(tmp_path / "content"), "--database-url", url]).exit_code == 0
+    assert (
+        runner.invoke(cli, ["ingest", str(tmp_path / "content"), "--database-url", url]).exit_code
+        == 0
+    )
 
 
 @pytest.mark.parametrize("command", ["ingest", "migrate"])

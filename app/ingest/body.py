@@ -19,6 +19,9 @@ from app.ingest.links import host_of, is_storable, kind_of
 from app.ingest.problems import Problem
 from app.render import MAX_NESTING, render
 
+# Slugs are identifiers, not prose: a question used as a heading is cut at a word boundary.
+SLUG_MAX_LENGTH = 120
+
 # List entries nested deeper than this fold into their deepest kept ancestor.
 MAX_ENTRY_DEPTH = 8
 
@@ -86,7 +89,7 @@ class Body:
 @lru_cache(maxsize=8192)
 def slug_of(text: str) -> str:
     """The slug of a heading, tag or file stem (`Industry / Business` -> `industry-business`)."""
-    return slugify(text)  # type: ignore[no-any-return]
+    return slugify(text, max_length=SLUG_MAX_LENGTH, word_boundary=True)  # type: ignore[no-any-return]
 
 
 def parse_body(md: MarkdownIt, body: str, first_line: int) -> Body:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import yaml
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.ingest.body import slug_of
 from app.ingest.discover import SourceFile, discover, normalise, read_source
@@ -145,14 +146,22 @@ def run_ingest(
             summary.skipped_drafts += 1
             _notify(on_file, path, "skipped")
             continue
-        writer.replace_post(
-            root=root_key,
-            path=path,
-            post_id=previous.id if previous else post_id(root_key, path),
-            slug=slugs[(root_key, path)],
-            content_hash=content_hash,
-            parsed=result,
-        )
+        try:
+            writer.replace_post(
+                root=root_key,
+                path=path,
+                post_id=previous.id if previous else post_id(root_key, path),
+                slug=slugs[(root_key, path)],
+                content_hash=content_hash,
+                parsed=result,
+            )
+        except SQLAlchemyError as error:
+            # The transaction rolled back: the previous version of the post is intact.
+            detail = getattr(error, "orig", None) or error
+            reason = f"the database refused the post: {detail}".splitlines()[0]
+            summary.failures.append(RecordedProblem("error", path, None, reason))
+            _notify(on_file, path, "failed")
+            continue
         summary.warnings.extend(problems_from(path, "warning", result.warnings))
         if previous:
             summary.updated += 1

@@ -80,38 +80,55 @@ def test_twir_links_and_references(engine: Engine, ingest: Ingest) -> None:
         (path, found)
         for path, entry_text in texts
         for found in re.findall(r"\]\[([^\]]+)\]", entry_text)
-        if found.lower() in definitions.get(path, set()) and path not in UNRESOLVED_REFERENCES_ALLOWED
+        if found.lower() in definitions.get(path, set())
+        and path not in UNRESOLVED_REFERENCES_ALLOWED
     ]
     assert unresolved == []
     # URLs with parentheses are never cut at `(`.
-    assert scalar(engine, "SELECT COUNT(*) FROM links WHERE url LIKE '%(%' AND url NOT LIKE '%)%'") == 0
+    assert (
+        scalar(engine, "SELECT COUNT(*) FROM links WHERE url LIKE '%(%' AND url NOT LIKE '%)%'")
+        == 0
+    )
 
 
 def test_seedblog_dates_drafts_and_slugs(engine: Engine, ingest: Ingest) -> None:
     folder = corpus("seedblog")
     summary = ingest(folder, workers=0)
     path = "_posts/2023-01-06-learning-logs.markdown"
-    assert str(scalar(engine, "SELECT date FROM posts WHERE source_path = :p", p=path)) == "2024-01-06"
+    assert (
+        str(scalar(engine, "SELECT date FROM posts WHERE source_path = :p", p=path)) == "2024-01-06"
+    )
     assert any(w.path == path and "disagrees" in w.reason for w in summary.warnings)
     in_january = scalar(
         engine,
         "SELECT COUNT(*) FROM posts WHERE source_path = :p AND date BETWEEN :a AND :b",
-        p=path, a="2024-01-01", b="2024-01-31",
+        p=path,
+        a="2024-01-01",
+        b="2024-01-31",
     )
     assert in_january == 1
     drafts = scalar(
         engine, "SELECT COUNT(*) FROM posts WHERE source_path LIKE '_drafts/%' AND NOT is_draft"
     )
     assert drafts == 0
-    assert scalar(engine, "SELECT COUNT(*) FROM posts WHERE source_path LIKE '\\_drafts/%' ESCAPE '\\'")
+    assert scalar(
+        engine, "SELECT COUNT(*) FROM posts WHERE source_path LIKE '\\_drafts/%' ESCAPE '\\'"
+    )
     with engine.connect() as conn:
-        raksha = conn.execute(
-            text("SELECT slug FROM posts WHERE source_path LIKE '%raksha-turns-one%'")
-        ).scalars().all()
+        raksha = (
+            conn.execute(text("SELECT slug FROM posts WHERE source_path LIKE '%raksha-turns-one%'"))
+            .scalars()
+            .all()
+        )
     assert len(raksha) == 2
     assert len(set(raksha)) == 2
     again = ingest(folder, workers=0)
-    assert (again.added, again.updated, again.deleted, again.unchanged) == (0, 0, 0, len(discover(folder)[0]))
+    assert (again.added, again.updated, again.deleted, again.unchanged) == (
+        0,
+        0,
+        0,
+        len(discover(folder)[0]),
+    )
 
 
 def test_jekyll_quirks(engine: Engine, ingest: Ingest) -> None:

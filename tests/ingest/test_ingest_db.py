@@ -22,7 +22,9 @@ def version(engine: Engine) -> int:
 def snapshot(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
     """Every content row keyed by id, for comparing two states of the database."""
     return {
-        "posts": rows(engine, "SELECT id, slug, content_hash, content_version FROM posts ORDER BY id"),
+        "posts": rows(
+            engine, "SELECT id, slug, content_hash, content_version FROM posts ORDER BY id"
+        ),
         "sections": rows(engine, "SELECT id, post_id, parent_id, slug FROM sections ORDER BY id"),
         "entries": rows(engine, "SELECT id, parent_id, section_id, text FROM entries ORDER BY id"),
         "links": rows(engine, "SELECT id, entry_id, url FROM links ORDER BY id"),
@@ -123,11 +125,13 @@ def test_edit_updates_only_that_post_and_bumps_version(
     assert (summary.updated, summary.unchanged) == (1, 1)
     assert version(engine) > version_before
     after = snapshot(engine)
-    seed_post = [p for p in before["posts"] if p[1] == "2023-12-24-learning-logs"][0]
+    seed_post = next(p for p in before["posts"] if p[1] == "2023-12-24-learning-logs")
     assert seed_post in after["posts"]
     # The first entry of the edited post keeps its id; a second one appears.
-    other_id = [p[0] for p in after["posts"] if p[1] == "2024-01-07-other"][0]
-    other_entries = rows(engine, "SELECT id FROM entries WHERE post_id = :p ORDER BY position", p=other_id)
+    other_id = next(p[0] for p in after["posts"] if p[1] == "2024-01-07-other")
+    other_entries = rows(
+        engine, "SELECT id FROM entries WHERE post_id = :p ORDER BY position", p=other_id
+    )
     assert len(other_entries) == 2
     assert other_entries[0] in [(e[0],) for e in before["entries"]]
 
@@ -150,7 +154,7 @@ def test_invalid_edit_keeps_previous_rows_and_is_reported(
     ingest(seed_dir)
     before = snapshot(engine)
     post = seed_dir / SEED.name
-    post.write_text(post.read_text().replace('category: "learning"', 'category: [unclosed'))
+    post.write_text(post.read_text().replace('category: "learning"', "category: [unclosed"))
     summary = ingest(seed_dir)
     assert summary.failed == 1
     failure = summary.failures[0]
@@ -190,7 +194,9 @@ def test_ids_are_the_same_on_a_fresh_database(
 
 
 def test_aliases_apply_without_reparsing(engine: Engine, ingest: Ingest, seed_dir: Path) -> None:
-    (seed_dir / "2024-03-01-llms.md").write_text("## LLMs\n* Mamba [paper](https://arxiv.org/abs/2312.00752)\n")
+    (seed_dir / "2024-03-01-llms.md").write_text(
+        "## LLMs\n* Mamba [paper](https://arxiv.org/abs/2312.00752)\n"
+    )
     ingest(seed_dir)
     aliased = (
         "SELECT COUNT(*) FROM entries e JOIN section_paths p ON p.section_id = e.section_id "
@@ -216,7 +222,9 @@ def test_slug_collisions_get_distinct_stable_slugs(
     (seed_dir / "notes.md").write_text("# Notes\n* a\n")
     (seed_dir / "notes.markdown").write_text("# Notes\n* b\n")
     summary = ingest(seed_dir)
-    slugs = dict(rows(engine, "SELECT source_path, slug FROM posts WHERE source_path LIKE 'notes%'"))
+    slugs = dict(
+        rows(engine, "SELECT source_path, slug FROM posts WHERE source_path LIKE 'notes%'")
+    )
     assert len(set(slugs.values())) == 2
     assert all(str(slug).startswith("notes-") for slug in slugs.values())
     assert {w.path for w in summary.warnings if "same slug" in w.reason} == set(slugs)
@@ -257,7 +265,9 @@ def test_timestamp_is_utc_and_calendar_date_as_written(
 ) -> None:
     (seed_dir / "late.md").write_text("---\ndate: 2024-01-01 23:30:00 -08:00\n---\n* x\n")
     ingest(seed_dir)
-    day, moment = rows(engine, "SELECT date, published_at FROM posts WHERE source_path = 'late.md'")[0]
+    day, moment = rows(
+        engine, "SELECT date, published_at FROM posts WHERE source_path = 'late.md'"
+    )[0]
     assert str(day) == "2024-01-01"
     assert str(moment).startswith("2024-01-02 07:30:00")
 
@@ -270,7 +280,9 @@ def test_many_files_ingest_in_parallel_like_in_sequence(
     for number in range(80):
         day = dt.date(2024, 1, 1) + dt.timedelta(days=number)
         (folder / f"{day.isoformat()}-log.md").write_text(
-            f"## Topic {number % 5}\n* entry {number} [l](https://github.com/x/{number})\n  * child\n"
+            f"## Topic {number % 5}\n"
+            f"* entry {number} [l](https://github.com/x/{number})\n"
+            "  * child\n"
         )
     summary = ingest(folder, workers=2)
     assert (summary.added, summary.failed) == (80, 0)

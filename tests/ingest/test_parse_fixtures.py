@@ -30,17 +30,28 @@ def summarize(parsed: ParsedPost) -> dict[str, Any]:
         "tags": parsed.tags,
         "categories": parsed.categories,
         "is_draft": parsed.is_draft,
-        "sections": [
-            [s.position, s.level, s.slug, s.parent, s.line] for s in parsed.sections
-        ],
+        "sections": [[s.position, s.level, s.slug, s.parent, s.line] for s in parsed.sections],
         "entries": [
-            [e.key, e.kind, e.depth, keys[e.parent] if e.parent is not None else None, e.line,
-             e.tags, e.text]
+            [
+                e.key,
+                e.kind,
+                e.depth,
+                keys[e.parent] if e.parent is not None else None,
+                e.line,
+                e.tags,
+                e.text,
+            ]
             for e in parsed.entries
         ],
         "links": [
-            [keys[link.entry] if link.entry is not None else None, link.url, link.text,
-             link.host, link.kind, link.line]
+            [
+                keys[link.entry] if link.entry is not None else None,
+                link.url,
+                link.text,
+                link.host,
+                link.kind,
+                link.line,
+            ]
             for link in parsed.links
         ],
         "folded": parsed.folded,
