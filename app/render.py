@@ -33,6 +33,7 @@ def new_markdown() -> MarkdownIt:
     )
     md.enable(["linkify", "table", "strikethrough"])
     # Bare URLs need a scheme or `www.`: fuzzy matching turns `Node.js` into a link.
+    assert md.linkify is not None  # linkify-it-py is a dependency
     md.linkify.set({"fuzzy_link": False, "fuzzy_email": False})
     md.normalizeLink = _normalize_link  # type: ignore[method-assign]
     return md

@@ -89,7 +89,7 @@ class Body:
 @lru_cache(maxsize=8192)
 def slug_of(text: str) -> str:
     """The slug of a heading, tag or file stem (`Industry / Business` -> `industry-business`)."""
-    return slugify(text, max_length=SLUG_MAX_LENGTH, word_boundary=True)  # type: ignore[no-any-return]
+    return slugify(text, max_length=SLUG_MAX_LENGTH, word_boundary=True)
 
 
 def parse_body(md: MarkdownIt, body: str, first_line: int) -> Body:

@@ -21,10 +21,10 @@ from app.ingest.problems import ParseError, Problem
 # Front matter is small; a structure bigger than this is an alias bomb or a mistake.
 MAX_METADATA_NODES = 20_000
 
-_YamlBase: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_YamlBase: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _StrictLoader(_YamlBase):  # type: ignore[misc,valid-type]
+class _StrictLoader(_YamlBase):  # type: ignore[misc]
     """Safe YAML that keeps timestamps as the text the author wrote and notes duplicate keys."""
 
     yaml_implicit_resolvers: ClassVar[dict[Any, Any]] = {
@@ -47,7 +47,7 @@ class _StrictLoader(_YamlBase):  # type: ignore[misc,valid-type]
         return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
 
 
-class _TomlHandler(BaseHandler):  # type: ignore[misc]
+class _TomlHandler(BaseHandler):
     """TOML `+++` front matter read with the standard library's tomllib."""
 
     FM_BOUNDARY = re.compile(r"^\+{3,}\s*$", re.MULTILINE)
@@ -209,4 +209,4 @@ def json_safe(value: Any) -> Any:
             return None
         return item
 
-    return convert(value)  # type: ignore[no-any-return]
+    return convert(value)

@@ -24,7 +24,7 @@ from app.ingest.discover import SourceFile, discover, normalise, read_source
 from app.ingest.identity import assign_slugs, post_id
 from app.ingest.parse import ParsedPost, parse_post
 from app.ingest.problems import ParseError
-from app.ingest.sync import RecordedProblem, Writer, problems_from
+from app.ingest.sync import RecordedProblem, StoredPost, Writer, problems_from
 
 # Below this many files to parse, worker start-up costs more than it saves.
 _PARALLEL_THRESHOLD = 64
@@ -186,7 +186,7 @@ def _notify(on_file: Callable[[str, Outcome], None] | None, path: str, outcome: 
 
 def _jobs_to_parse(
     sources: list[SourceFile],
-    stored: dict[str, "StoredPostLike"],
+    stored: dict[str, StoredPost],
     max_file_bytes: int,
     summary: RunSummary,
     on_file: Callable[[str, Outcome], None] | None,
@@ -210,17 +210,6 @@ def _jobs_to_parse(
             continue
         jobs.append(_Job(source.path, source.absolute, loaded.text, loaded.content_hash))
     return jobs
-
-
-class StoredPostLike:  # pragma: no cover - typing aid only
-    """The part of sync.StoredPost this module uses."""
-
-    id: int
-    slug: str
-
-    def is_current(self, content_hash: str) -> bool:
-        """See sync.StoredPost."""
-        raise NotImplementedError
 
 
 def _parse_all(jobs: list[_Job], max_file_bytes: int, workers: int) -> Iterator[_Result]:

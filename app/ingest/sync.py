@@ -311,7 +311,7 @@ class Writer:
             for index, e in enumerate(parsed.entries)
             for tag in e.tags
         ]
-        all_tags = set(parsed.tags) | {row["tag"] for row in entry_tags}
+        all_tags = set(parsed.tags) | {tag for e in parsed.entries for tag in e.tags}
         self._ensure_terms(conn, TAGS, all_tags)
         if parsed.tags:
             conn.execute(insert(POST_TAGS), [{"post_id": post_id, "tag": t} for t in parsed.tags])
