@@ -10,12 +10,10 @@ from app.ingest.problems import ParseError
 
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 
-# Invisible characters that change no meaning: zero-width space, word joiner, stray BOMs;
-# no-break spaces become plain spaces so a file and its clean twin give the same rows.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff"), None) | {
-    0xA0: " ",
-    0x202F: " ",
-}
+# Invisible characters that change no meaning (zero-width space, word joiner, stray BOMs)
+# are dropped and no-break spaces become plain spaces, so a file and its clean twin give
+# the same rows. (str.replace per character is far faster than str.translate.)
+_REPLACEMENTS = (("\u200b", ""), ("\u2060", ""), ("\ufeff", ""), ("\u00a0", " "), ("\u202f", " "))
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +104,11 @@ def normalise(data: bytes) -> SourceText:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.isascii():
-        text = unicodedata.normalize("NFC", text.translate(_INVISIBLE))
+        for invisible, replacement in _REPLACEMENTS:
+            if invisible in text:
+                text = text.replace(invisible, replacement)
+        if not unicodedata.is_normalized("NFC", text):
+            text = unicodedata.normalize("NFC", text)
     digest = hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
     return SourceText(text, digest)
 

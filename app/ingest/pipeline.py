@@ -2,10 +2,12 @@
 
 Parsing is the expensive step, so changed files go to worker processes in small batches
 while this process writes the results in order; at most a few batches are in flight, so
-memory stays flat whatever the size of the folder.
+memory stays flat whatever the size of the folder. Each post's rows are replaced
+atomically, and a file that fails (to read, to parse, or to be stored) fails alone.
 """
 
 import hashlib
+import itertools
 import multiprocessing
 import os
 import time
@@ -17,18 +19,21 @@ from pathlib import Path
 
 import yaml
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from app.ingest.body import slug_of
 from app.ingest.discover import SourceFile, discover, normalise, read_source
 from app.ingest.identity import assign_slugs, post_id
 from app.ingest.parse import ParsedPost, parse_post
 from app.ingest.problems import ParseError
-from app.ingest.sync import RecordedProblem, StoredPost, Writer, problems_from
+from app.ingest.sync import PostWrite, RecordedProblem, StoredPost, Writer, problems_from
 
 # Below this many files to parse, worker start-up costs more than it saves.
 _PARALLEL_THRESHOLD = 64
 _BATCH = 8
+# Parsed posts are written in groups: one commit per group instead of per file halves the
+# cost of writing. A group that the database refuses is retried one post at a time.
+_WRITE_BATCH = 50
+_WRITE_SECONDS = 0.5
 _BATCHES_IN_FLIGHT_PER_WORKER = 3
 
 Outcome = str  # "added" | "updated" | "unchanged" | "failed" | "skipped"
@@ -66,16 +71,6 @@ class RunSummary:
             "failed": self.failed,
             "warnings": len(self.warnings),
         }
-
-
-@dataclass(frozen=True, slots=True)
-class _Job:
-    """A file to parse; `text` is None when the worker should read it itself."""
-
-    path: str
-    absolute: Path
-    text: str | None
-    content_hash: str | None
 
 
 _Result = tuple[str, ParsedPost | ParseError, str]
@@ -122,7 +117,8 @@ def run_ingest(
                     )
                 )
 
-    gone = [post.id for path, post in stored.items() if path not in {s.path for s in sources}]
+    found = {source.path for source in sources}
+    gone = [post.id for path, post in stored.items() if path not in found]
     writer.delete_posts(gone)
     summary.deleted = len(gone)
     renamed = {
@@ -133,6 +129,8 @@ def run_ingest(
     writer.rename_posts(renamed)
 
     jobs = _jobs_to_parse(sources, stored, max_file_bytes, summary, on_file)
+    batch: list[PostWrite] = []
+    batch_started = time.perf_counter()
     for path, result, content_hash in _parse_all(jobs, max_file_bytes, workers):
         if isinstance(result, ParseError):
             summary.failures.append(RecordedProblem("error", path, result.line, result.reason))
@@ -146,28 +144,22 @@ def run_ingest(
             summary.skipped_drafts += 1
             _notify(on_file, path, "skipped")
             continue
-        try:
-            writer.replace_post(
-                root=root_key,
+        if not batch:
+            batch_started = time.perf_counter()
+        batch.append(
+            PostWrite(
                 path=path,
                 post_id=previous.id if previous else post_id(root_key, path),
                 slug=slugs[(root_key, path)],
                 content_hash=content_hash,
                 parsed=result,
+                existed=previous is not None,
             )
-        except SQLAlchemyError as error:
-            # The transaction rolled back: the previous version of the post is intact.
-            detail = getattr(error, "orig", None) or error
-            reason = f"the database refused the post: {detail}".splitlines()[0]
-            summary.failures.append(RecordedProblem("error", path, None, reason))
-            _notify(on_file, path, "failed")
-            continue
-        summary.warnings.extend(problems_from(path, "warning", result.warnings))
-        if previous:
-            summary.updated += 1
-        else:
-            summary.added += 1
-        _notify(on_file, path, "updated" if previous else "added")
+        )
+        if len(batch) >= _WRITE_BATCH or time.perf_counter() - batch_started > _WRITE_SECONDS:
+            _write(writer, root_key, batch, summary, on_file)
+            batch = []
+    _write(writer, root_key, batch, summary, on_file)
 
     if summary.added or summary.updated or summary.deleted:
         writer.prune_terms()
@@ -176,6 +168,30 @@ def run_ingest(
     )
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _write(
+    writer: Writer,
+    root: str,
+    batch: list[PostWrite],
+    summary: RunSummary,
+    on_file: Callable[[str, Outcome], None] | None,
+) -> None:
+    """Store a batch of parsed posts and count what happened to each."""
+    if not batch:
+        return
+    refused = writer.replace_posts(root, batch)
+    for post in batch:
+        if post.path in refused:
+            summary.failures.append(RecordedProblem("error", post.path, None, refused[post.path]))
+            _notify(on_file, post.path, "failed")
+            continue
+        summary.warnings.extend(problems_from(post.path, "warning", post.parsed.warnings))
+        if post.existed:
+            summary.updated += 1
+        else:
+            summary.added += 1
+        _notify(on_file, post.path, "updated" if post.existed else "added")
 
 
 def _notify(on_file: Callable[[str, Outcome], None] | None, path: str, outcome: Outcome) -> None:
@@ -190,13 +206,16 @@ def _jobs_to_parse(
     max_file_bytes: int,
     summary: RunSummary,
     on_file: Callable[[str, Outcome], None] | None,
-) -> list[_Job]:
-    """Hash files that were ingested before; keep only those whose text or parser changed."""
-    jobs: list[_Job] = []
+) -> Iterator[SourceFile]:
+    """Files to parse: new ones, and stored ones whose text or parser changed.
+
+    A generator, so hashing the next files overlaps with parsing the first ones and no
+    file's text is held here: the parser reads it again (from the page cache).
+    """
     for source in sources:
         previous = stored.get(source.path)
         if previous is None:
-            jobs.append(_Job(source.path, source.absolute, None, None))
+            yield source
             continue
         try:
             loaded = read_source(source, max_file_bytes)
@@ -208,55 +227,56 @@ def _jobs_to_parse(
             summary.unchanged += 1
             _notify(on_file, source.path, "unchanged")
             continue
-        jobs.append(_Job(source.path, source.absolute, loaded.text, loaded.content_hash))
-    return jobs
+        yield source
 
 
-def _parse_all(jobs: list[_Job], max_file_bytes: int, workers: int) -> Iterator[_Result]:
-    """Parse jobs in order, in worker processes when there are enough of them."""
+def _parse_all(jobs: Iterator[SourceFile], max_file_bytes: int, workers: int) -> Iterator[_Result]:
+    """Parse files in order, in worker processes when there are enough of them."""
     count = workers or os.cpu_count() or 1
-    if len(jobs) < _PARALLEL_THRESHOLD or count < 2:
-        for job in jobs:
+    first = list(itertools.islice(jobs, _PARALLEL_THRESHOLD))
+    if len(first) < _PARALLEL_THRESHOLD or count < 2:
+        for job in itertools.chain(first, jobs):
             yield _parse_job(job, max_file_bytes)
         return
-    batches = [jobs[start : start + _BATCH] for start in range(0, len(jobs), _BATCH)]
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["app.ingest.parse"])
+    # Forked workers share this process's memory pages until they write to them.
+    context = multiprocessing.get_context("fork")
     with context.Pool(count) as pool:
-        yield from _windowed(pool, batches, max_file_bytes, count * _BATCHES_IN_FLIGHT_PER_WORKER)
+        window = count * _BATCHES_IN_FLIGHT_PER_WORKER
+        yield from _windowed(pool, _batches(itertools.chain(first, jobs)), max_file_bytes, window)
+
+
+def _batches(jobs: Iterator[SourceFile]) -> Iterator[list[SourceFile]]:
+    """Group jobs into lists of `_BATCH`."""
+    while batch := list(itertools.islice(jobs, _BATCH)):
+        yield batch
 
 
 def _windowed(
-    pool: Pool, batches: list[list[_Job]], max_file_bytes: int, window: int
+    pool: Pool, batches: Iterator[list[SourceFile]], max_file_bytes: int, window: int
 ) -> Iterator[_Result]:
     """Keep at most `window` batches in flight and yield results in submission order."""
     pending: deque[AsyncResult[list[_Result]]] = deque()
-    queued = iter(batches)
-    for batch in queued:
+    for batch in batches:
         pending.append(pool.apply_async(_parse_batch, (batch, max_file_bytes)))
         if len(pending) >= window:
             break
     while pending:
         yield from pending.popleft().get()
-        batch_next = next(queued, None)
-        if batch_next is not None:
-            pending.append(pool.apply_async(_parse_batch, (batch_next, max_file_bytes)))
+        following = next(batches, None)
+        if following is not None:
+            pending.append(pool.apply_async(_parse_batch, (following, max_file_bytes)))
 
 
-def _parse_batch(batch: list[_Job], max_file_bytes: int) -> list[_Result]:
+def _parse_batch(batch: list[SourceFile], max_file_bytes: int) -> list[_Result]:
     """Worker entry point: parse several files."""
     return [_parse_job(job, max_file_bytes) for job in batch]
 
 
-def _parse_job(job: _Job, max_file_bytes: int) -> _Result:
-    """Read (if needed) and parse one file; errors come back as values, never raised."""
+def _parse_job(job: SourceFile, max_file_bytes: int) -> _Result:
+    """Read and parse one file; errors come back as values, never raised."""
     try:
-        if job.text is None or job.content_hash is None:
-            loaded = read_source(SourceFile(job.path, job.absolute), max_file_bytes)
-            text, content_hash = loaded.text, loaded.content_hash
-        else:
-            text, content_hash = job.text, job.content_hash
-        return job.path, parse_post(text, job.path), content_hash
+        loaded = read_source(job, max_file_bytes)
+        return job.path, parse_post(loaded.text, job.path), loaded.content_hash
     except ParseError as error:
         return job.path, error, ""
     except RecursionError:

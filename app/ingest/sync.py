@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.ingest.identity import stable_id
 from app.ingest.parse import PARSER_VERSION, ParsedPost
@@ -60,6 +61,18 @@ class StoredPost:
     def is_current(self, content_hash: str) -> bool:
         """True when the file text and the parser are both what produced the stored rows."""
         return self.content_hash == content_hash and self.parser_version == PARSER_VERSION
+
+
+@dataclass(frozen=True, slots=True)
+class PostWrite:
+    """A parsed post on its way into the database."""
+
+    path: str
+    post_id: int
+    slug: str
+    content_hash: str
+    parsed: ParsedPost
+    existed: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,25 +176,33 @@ class Writer:
 
     # -- content -----------------------------------------------------------------------
 
-    def replace_post(
-        self,
-        *,
-        root: str,
-        path: str,
-        post_id: int,
-        slug: str,
-        content_hash: str,
-        parsed: ParsedPost,
-    ) -> None:
-        """Swap a post's rows for freshly parsed ones, atomically."""
-        with self.engine.begin() as conn:
-            version = _bump(conn)
-            conn.execute(delete(POSTS).where(POSTS.c.id == post_id))
-            conn.execute(
-                insert(POSTS),
-                [_post_row(root, path, post_id, slug, content_hash, parsed, version)],
-            )
-            self._insert_children(conn, post_id, parsed)
+    def replace_posts(self, root: str, posts: Sequence[PostWrite]) -> dict[str, str]:
+        """Swap posts' rows for freshly parsed ones; return {path: reason} for refused posts.
+
+        All posts go in one transaction (readers see each post whole, before or after);
+        if the database refuses any row, each post is retried in a transaction of its
+        own so that one bad post cannot keep the others out.
+        """
+        try:
+            with self.engine.begin() as conn:
+                version = _bump(conn)
+                for post in posts:
+                    self._replace(conn, root, post, version)
+            return {}
+        except SQLAlchemyError as error:
+            if len(posts) == 1:
+                detail = str(getattr(error, "orig", None) or error).splitlines()[0]
+                return {posts[0].path: f"the database refused the post: {detail}"}
+        refused: dict[str, str] = {}
+        for post in posts:
+            refused.update(self.replace_posts(root, [post]))
+        return refused
+
+    def _replace(self, conn: Connection, root: str, post: PostWrite, version: int) -> None:
+        """Delete a post's rows (children cascade) and insert the new ones."""
+        conn.execute(delete(POSTS).where(POSTS.c.id == post.post_id))
+        conn.execute(insert(POSTS), [_post_row(root, post, version)])
+        self._insert_children(conn, post.post_id, post.parsed)
 
     def delete_posts(self, post_ids: Iterable[int]) -> None:
         """Remove posts whose files are gone (rows below them cascade)."""
@@ -349,21 +370,14 @@ def _bump(conn: Connection) -> int:
     return int(conn.execute(select(STATE.c.version).where(STATE.c.id == 1)).scalar_one())
 
 
-def _post_row(
-    root: str,
-    path: str,
-    post_id: int,
-    slug: str,
-    content_hash: str,
-    parsed: ParsedPost,
-    version: int,
-) -> dict[str, Any]:
+def _post_row(root: str, post: PostWrite, version: int) -> dict[str, Any]:
     """The `posts` row of a parsed post."""
+    parsed = post.parsed
     return {
-        "id": post_id,
+        "id": post.post_id,
         "root": root,
-        "source_path": path,
-        "slug": slug,
+        "source_path": post.path,
+        "slug": post.slug,
         "title": parsed.title,
         "date": parsed.date,
         "published_at": parsed.published_at,
@@ -374,7 +388,7 @@ def _post_row(
         "front_matter_format": parsed.front_matter_format,
         "html": parsed.html,
         "line": parsed.body_line,
-        "content_hash": content_hash,
+        "content_hash": post.content_hash,
         "parser_version": PARSER_VERSION,
         "content_version": version,
         "ingested_at": _utcnow(),

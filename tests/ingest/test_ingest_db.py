@@ -3,8 +3,10 @@
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, text
 
+from app.ingest import sync
 from tests.conftest import SEED, Ingest
 
 
@@ -292,3 +294,25 @@ def test_many_files_ingest_in_parallel_like_in_sequence(
     for path in sorted(folder.iterdir())[:40]:
         path.unlink()
     assert ingest(folder, workers=2).deleted == 40
+
+
+def test_a_post_the_database_refuses_fails_alone(
+    engine: Engine, ingest: Ingest, seed_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (seed_dir / "2024-05-01-refused.md").write_text("## A\n* refused\n")
+    (seed_dir / "2024-05-02-kept.md").write_text("## A\n* kept\n")
+    real_row = sync._post_row
+
+    def row_with_bad_slug(root: str, post: sync.PostWrite, version: int) -> dict[str, object]:
+        row = real_row(root, post, version)
+        if post.path == "2024-05-01-refused.md":
+            row["slug"] = None  # NOT NULL: every engine refuses this row
+        return row
+
+    monkeypatch.setattr(sync, "_post_row", row_with_bad_slug)
+    summary = ingest(seed_dir)
+    assert summary.added == 2
+    assert [(p.path, p.reason.split(":")[0]) for p in summary.failures] == [
+        ("2024-05-01-refused.md", "the database refused the post")
+    ]
+    assert rows(engine, "SELECT COUNT(*) FROM entries WHERE text IN ('kept', 'refused')") == [(1,)]
