@@ -74,7 +74,8 @@ class Post(SQLModel, table=True):
     front_matter_format: str = Field(max_length=16)
     html: str = Field(sa_column=Column(Text, nullable=False))
     line: int = Field(description="Line where the body starts.")
-    content_hash: str = Field(max_length=64)
+    content_hash: str = Field(max_length=64, description="Hash of the normalised text.")
+    source_hash: str = Field(max_length=64, description="Hash of the file's bytes.")
     parser_version: int
     content_version: int = Field(index=True)
     ingested_at: dt.datetime

@@ -45,5 +45,20 @@ def sanitize(html: str) -> str:
 
 
 def render(md: MarkdownIt, tokens: Sequence[Token]) -> str:
-    """Render a token run to sanitized HTML."""
-    return sanitize(md.renderer.render(tokens, md.options, {}))
+    """Render a token run to safe HTML.
+
+    markdown-it escapes text and refuses `javascript:`/`data:` link targets itself, so
+    only output that carries raw HTML from the source needs the sanitizer.
+    """
+    html = md.renderer.render(tokens, md.options, {})
+    return sanitize(html) if _has_raw_html(tokens) else html
+
+
+def _has_raw_html(tokens: Sequence[Token]) -> bool:
+    """True when a token run contains raw HTML blocks or inline tags."""
+    for token in tokens:
+        if token.type == "html_block":
+            return True
+        if token.children and any(child.type == "html_inline" for child in token.children):
+            return True
+    return False

@@ -16,7 +16,7 @@ What it does, in order:
 4. **full ingest**: ``python -m app.cli ingest CORPUS --database-url URL`` as a
    subprocess into a fresh database, timed wall-clock around the subprocess (so CLI
    start-up, schema creation and worker start-up are included). A background thread
-   samples the whole process tree (the CLI plus every descendant) every 50 ms and keeps
+   samples the whole process tree (the CLI plus every descendant) every 200 ms and keeps
    the peak of the summed RSS and of the summed PSS. PSS (proportional set size) splits
    pages shared between processes (forked workers, shared libraries) across them, so the
    PSS sum is the honest "memory the ingest costs"; the RSS sum counts shared pages once
@@ -63,7 +63,7 @@ from bench.generate import generate
 
 BENCH_ROOT = Path("/tmp/learnlog-bench")
 DEFAULT_DATABASE_URL = f"sqlite:///{BENCH_ROOT}/bench.db"
-SAMPLE_SECONDS = 0.05
+SAMPLE_SECONDS = 0.2
 REINGEST_RUNS = 3
 MB = 1_000_000
 

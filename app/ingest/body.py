@@ -8,19 +8,15 @@ link tokens (inline, reference, autolink, linkify) and from `<a href>` in raw HT
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
-from slugify import slugify
 
 from app.ingest.html_links import html_anchors, is_closing_anchor, opening_anchor_href
+from app.ingest.identity import slug_of
 from app.ingest.links import host_of, is_storable, kind_of
 from app.ingest.problems import Problem
 from app.render import MAX_NESTING, render
-
-# Slugs are identifiers, not prose: a question used as a heading is cut at a word boundary.
-SLUG_MAX_LENGTH = 120
 
 # List entries nested deeper than this fold into their deepest kept ancestor.
 MAX_ENTRY_DEPTH = 8
@@ -84,12 +80,6 @@ class Body:
     first_heading: str | None
     folded: int
     warnings: list[Problem]
-
-
-@lru_cache(maxsize=8192)
-def slug_of(text: str) -> str:
-    """The slug of a heading, tag or file stem (`Industry / Business` -> `industry-business`)."""
-    return slugify(text, max_length=SLUG_MAX_LENGTH, word_boundary=True)
 
 
 def parse_body(md: MarkdownIt, body: str, first_line: int) -> Body:

@@ -26,42 +26,40 @@ class SourceFile:
 
 @dataclass(frozen=True, slots=True)
 class SourceText:
-    """A file's normalised text and the hash of that text."""
+    """A file's normalised text, the hash of that text, and the hash of the raw bytes."""
 
     text: str
     content_hash: str
+    bytes_hash: str
 
 
 def discover(root: Path) -> tuple[list[SourceFile], list[tuple[str, str]]]:
-    """Markdown files under `root` in path order, and (path, reason) for files refused."""
+    """Markdown files under `root` in path order, and (path, reason) for files refused.
+
+    Hidden files and folders are skipped; symbolic links are followed only when they
+    stay inside `root`.
+    """
     root = root.resolve()
     found: list[SourceFile] = []
     refused: list[tuple[str, str]] = []
-    for directory, subdirs, files in os.walk(root, followlinks=False):
-        subdirs[:] = sorted(name for name in subdirs if not name.startswith("."))
-        base = Path(directory)
-        for name in files:
-            if name.startswith(".") or os.path.splitext(name)[1].lower() not in MARKDOWN_SUFFIXES:
-                continue
-            absolute = base / name
-            relative = absolute.relative_to(root).as_posix()
-            if absolute.is_symlink() and not _inside(absolute, root):
-                refused.append((relative, "symbolic link leads outside the content folder"))
-                continue
-            found.append(SourceFile(relative, absolute))
-        for name in list(subdirs):
-            link = base / name
-            if link.is_symlink():
-                subdirs.remove(name)
-                if _inside(link, root):
+    pending = [("", str(root))]
+    while pending:
+        prefix, directory = pending.pop()
+        with os.scandir(directory) as listing:
+            for item in listing:
+                name = item.name
+                if name.startswith("."):
                     continue
-                refused.append(
-                    (
-                        link.relative_to(root).as_posix(),
-                        "symbolic link leads outside the content folder",
-                    )
-                )
+                relative = prefix + name
+                if item.is_symlink() and not _inside(Path(item.path), root):
+                    refused.append((relative, "symbolic link leads outside the content folder"))
+                elif item.is_dir():
+                    if not item.is_symlink():  # a link back inside would list files twice
+                        pending.append((relative + "/", item.path))
+                elif os.path.splitext(name)[1].lower() in MARKDOWN_SUFFIXES:
+                    found.append(SourceFile(relative, Path(item.path)))
     found.sort(key=lambda source: source.path)
+    refused.sort()
     return found, refused
 
 
@@ -75,6 +73,11 @@ def _inside(path: Path, root: Path) -> bool:
 
 def read_source(source: SourceFile, max_bytes: int) -> SourceText:
     """Read, decode and normalise a file; raise ParseError for files that are not text."""
+    return normalise(read_bytes(source, max_bytes))
+
+
+def read_bytes(source: SourceFile, max_bytes: int) -> bytes:
+    """A file's bytes; raise ParseError when it is gone, unreadable or over the limit."""
     try:
         size = source.absolute.stat().st_size
         if size > max_bytes:
@@ -86,7 +89,12 @@ def read_source(source: SourceFile, max_bytes: int) -> SourceText:
         raise ParseError(f"cannot read file: {exc.strerror or exc}") from None
     if len(data) > max_bytes:
         raise ParseError(f"too large: {len(data)} bytes, the limit is {max_bytes} bytes")
-    return normalise(data)
+    return data
+
+
+def hash_bytes(data: bytes) -> str:
+    """The hash of raw file bytes: the cheap first check that a file did not change."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def normalise(data: bytes) -> SourceText:
@@ -110,7 +118,7 @@ def normalise(data: bytes) -> SourceText:
         if not unicodedata.is_normalized("NFC", text):
             text = unicodedata.normalize("NFC", text)
     digest = hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
-    return SourceText(text, digest)
+    return SourceText(text, digest, hash_bytes(data))
 
 
 def _line_at(data: bytes, offset: int) -> int:

@@ -8,12 +8,22 @@ engine and across re-ingests, with no database round trip to allocate them.
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import PurePosixPath
 from urllib.parse import unquote
 
-from app.ingest.body import slug_of
+from slugify import slugify
 
 _ID_BITS = 53
+
+# Slugs are identifiers, not prose: a question used as a heading is cut at a word boundary.
+SLUG_MAX_LENGTH = 120
+
+
+@lru_cache(maxsize=8192)
+def slug_of(text: str) -> str:
+    """The slug of a heading, tag or file stem (`Industry / Business` -> `industry-business`)."""
+    return slugify(text, max_length=SLUG_MAX_LENGTH, word_boundary=True)
 
 
 def stable_id(*parts: object) -> int:

@@ -13,14 +13,15 @@ from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
 
-from app.ingest.body import ParsedEntry, ParsedLink, ParsedSection, parse_body, slug_of
+from app.ingest import PARSER_VERSION
+from app.ingest.body import ParsedEntry, ParsedLink, ParsedSection, parse_body
 from app.ingest.dates import date_from_filename, filename_date_prefix_length, parse_date_value
 from app.ingest.front_matter import split_front_matter
+from app.ingest.identity import slug_of
 from app.ingest.problems import Problem
 from app.render import new_markdown
 
-# Bump whenever parsing changes what rows a file yields: stored posts re-parse on next run.
-PARSER_VERSION = 1
+__all__ = ["PARSER_VERSION", "ParsedPost", "parse_post"]
 
 DRAFT_FOLDERS = {"_drafts", "draft", "drafts"}
 _FALSE = {"false", "no", "off", "0"}

@@ -16,14 +16,24 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 from sqlalchemy import Engine
 
-from app.ingest.body import slug_of
-from app.ingest.discover import SourceFile, discover, normalise, read_source
-from app.ingest.identity import assign_slugs, post_id
-from app.ingest.parse import ParsedPost, parse_post
+if TYPE_CHECKING:
+    from app.ingest.parse import ParsedPost
+
+from app.ingest.discover import (
+    SourceFile,
+    SourceText,
+    discover,
+    hash_bytes,
+    normalise,
+    read_bytes,
+    read_source,
+)
+from app.ingest.identity import assign_slugs, post_id, slug_of
 from app.ingest.problems import ParseError
 from app.ingest.sync import PostWrite, RecordedProblem, StoredPost, Writer, problems_from
 
@@ -73,7 +83,7 @@ class RunSummary:
         }
 
 
-_Result = tuple[str, ParsedPost | ParseError, str]
+_Result = tuple[str, "ParsedPost | ParseError", SourceText | None]
 
 
 def run_ingest(
@@ -131,7 +141,7 @@ def run_ingest(
     jobs = _jobs_to_parse(sources, stored, max_file_bytes, summary, on_file)
     batch: list[PostWrite] = []
     batch_started = time.perf_counter()
-    for path, result, content_hash in _parse_all(jobs, max_file_bytes, workers):
+    for path, result, source in _parse_all(jobs, max_file_bytes, workers):
         if isinstance(result, ParseError):
             summary.failures.append(RecordedProblem("error", path, result.line, result.reason))
             _notify(on_file, path, "failed")
@@ -151,7 +161,8 @@ def run_ingest(
                 path=path,
                 post_id=previous.id if previous else post_id(root_key, path),
                 slug=slugs[(root_key, path)],
-                content_hash=content_hash,
+                content_hash=source.content_hash if source else "",
+                source_hash=source.bytes_hash if source else "",
                 parsed=result,
                 existed=previous is not None,
             )
@@ -218,12 +229,15 @@ def _jobs_to_parse(
             yield source
             continue
         try:
-            loaded = read_source(source, max_file_bytes)
+            data = read_bytes(source, max_file_bytes)
+            current = previous.is_current(source_hash=hash_bytes(data))
+            # Bytes differ: the normalised text may not (line ends, a BOM, NBSP ...).
+            current = current or previous.is_current(content_hash=normalise(data).content_hash)
         except ParseError as error:
             summary.failures.append(RecordedProblem("error", source.path, error.line, error.reason))
             _notify(on_file, source.path, "failed")
             continue
-        if previous.is_current(loaded.content_hash):
+        if current:
             summary.unchanged += 1
             _notify(on_file, source.path, "unchanged")
             continue
@@ -238,7 +252,10 @@ def _parse_all(jobs: Iterator[SourceFile], max_file_bytes: int, workers: int) ->
         for job in itertools.chain(first, jobs):
             yield _parse_job(job, max_file_bytes)
         return
-    # Forked workers share this process's memory pages until they write to them.
+    # Forked workers share this process's memory pages (the parser's modules included,
+    # imported here first) until they write to them.
+    import app.ingest.parse  # noqa: F401
+
     context = multiprocessing.get_context("fork")
     with context.Pool(count) as pool:
         window = count * _BATCHES_IN_FLIGHT_PER_WORKER
@@ -274,13 +291,15 @@ def _parse_batch(batch: list[SourceFile], max_file_bytes: int) -> list[_Result]:
 
 def _parse_job(job: SourceFile, max_file_bytes: int) -> _Result:
     """Read and parse one file; errors come back as values, never raised."""
+    from app.ingest.parse import parse_post  # markdown-it loads only when a file changed
+
     try:
         loaded = read_source(job, max_file_bytes)
-        return job.path, parse_post(loaded.text, job.path), loaded.content_hash
+        return job.path, parse_post(loaded.text, job.path), loaded
     except ParseError as error:
-        return job.path, error, ""
+        return job.path, error, None
     except RecursionError:
-        return job.path, ParseError("structure nested too deeply to parse"), ""
+        return job.path, ParseError("structure nested too deeply to parse"), None
 
 
 def _apply_aliases(writer: Writer, aliases_file: Path | None, summary: RunSummary) -> None:

@@ -1,20 +1,22 @@
-"""The only writer: makes the tables match parsed posts, one transaction per change.
+"""The only writer: makes the tables match parsed posts; each post is replaced atomically.
 
 Rows go in with bulk Core inserts (ids come from identity.py, so nothing needs to be
 read back), and every transaction that changes content bumps the content version.
 """
 
+from __future__ import annotations
+
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.ingest import PARSER_VERSION
 from app.ingest.identity import stable_id
-from app.ingest.parse import PARSER_VERSION, ParsedPost
 from app.ingest.problems import Problem
 from app.models import (
     Category,
@@ -32,6 +34,9 @@ from app.models import (
     SectionPath,
     Tag,
 )
+
+if TYPE_CHECKING:  # parsing (and markdown-it) is only imported where files are parsed
+    from app.ingest.parse import ParsedPost
 
 POSTS: Table = Post.__table__  # type: ignore[attr-defined]
 SECTIONS: Table = Section.__table__  # type: ignore[attr-defined]
@@ -56,11 +61,14 @@ class StoredPost:
     id: int
     slug: str
     content_hash: str
+    source_hash: str
     parser_version: int
 
-    def is_current(self, content_hash: str) -> bool:
-        """True when the file text and the parser are both what produced the stored rows."""
-        return self.content_hash == content_hash and self.parser_version == PARSER_VERSION
+    def is_current(self, *, content_hash: str = "", source_hash: str = "") -> bool:
+        """True when the file (its bytes or its normalised text) and the parser are both
+        what produced the stored rows."""
+        same = self.source_hash == source_hash or self.content_hash == content_hash
+        return same and self.parser_version == PARSER_VERSION
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +79,7 @@ class PostWrite:
     post_id: int
     slug: str
     content_hash: str
+    source_hash: str
     parsed: ParsedPost
     existed: bool
 
@@ -107,6 +116,7 @@ class Writer:
             POSTS.c.id,
             POSTS.c.slug,
             POSTS.c.content_hash,
+            POSTS.c.source_hash,
             POSTS.c.parser_version,
         ).where(POSTS.c.root == root)
         with self.engine.connect() as conn:
@@ -389,6 +399,7 @@ def _post_row(root: str, post: PostWrite, version: int) -> dict[str, Any]:
         "html": parsed.html,
         "line": parsed.body_line,
         "content_hash": post.content_hash,
+        "source_hash": post.source_hash,
         "parser_version": PARSER_VERSION,
         "content_version": version,
         "ingested_at": _utcnow(),

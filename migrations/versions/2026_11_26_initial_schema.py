@@ -78,6 +78,7 @@ def upgrade() -> None:
         sa.Column("html", sa.Text(), nullable=False),
         sa.Column("line", sa.Integer(), nullable=False),
         sa.Column("content_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("source_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("parser_version", sa.Integer(), nullable=False),
         sa.Column("content_version", sa.Integer(), nullable=False),
         sa.Column("ingested_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),

@@ -316,3 +316,15 @@ def test_a_post_the_database_refuses_fails_alone(
         ("2024-05-01-refused.md", "the database refused the post")
     ]
     assert rows(engine, "SELECT COUNT(*) FROM entries WHERE text IN ('kept', 'refused')") == [(1,)]
+
+
+def test_line_ending_change_alone_is_unchanged(
+    engine: Engine, ingest: Ingest, seed_dir: Path
+) -> None:
+    ingest(seed_dir)
+    before = snapshot(engine)
+    post = seed_dir / SEED.name
+    post.write_bytes(b"\xef\xbb\xbf" + post.read_bytes().replace(b"\n", b"\r\n"))
+    summary = ingest(seed_dir)
+    assert (summary.updated, summary.unchanged) == (0, 1)
+    assert snapshot(engine) == before
