@@ -1,5 +1,6 @@
-"""The `learnlog` command: thin wrappers over the ingest pipeline and the migrations."""
+"""The `learnlog` command: thin wrappers over the ingest pipeline, the API and migrations."""
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -120,6 +121,57 @@ def _print_summary(summary: "RunSummary") -> None:
     console.print(
         f"content version {summary.content_version}, {summary.seconds:.2f} s", highlight=False
     )
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    reload: Annotated[
+        bool, typer.Option(help="Restart when the code changes (development).")
+    ] = False,
+    migrate_first: Annotated[
+        bool,
+        typer.Option(
+            "--migrate/--no-migrate",
+            help="Apply migrations before serving (turn off when `learnlog migrate` ran already).",
+        ),
+    ] = True,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Serve the JSON API (and its docs at /docs); a new, empty database is filled first.
+
+    Example: learnlog serve --port 8000, then open http://127.0.0.1:8000/docs
+    """
+    import os
+
+    import uvicorn
+    from sqlalchemy import func, select
+
+    from app.db import make_engine
+    from app.db import migrate as run_migrations
+    from app.main import create_app
+    from app.models import POSTS
+
+    settings = _settings(database_url)
+    if migrate_first:
+        run_migrations(settings.database_url)
+        engine = make_engine(settings.database_url)
+        with engine.connect() as conn:
+            empty = conn.execute(select(func.count()).select_from(POSTS)).scalar_one() == 0
+        engine.dispose()
+        if empty and settings.content_dir.is_dir():
+            console.print(f"empty database: ingesting {settings.content_dir} first")
+            # Files that failed are listed by the ingest; serve what did go in.
+            with contextlib.suppress(typer.Exit):
+                ingest(settings.content_dir, settings.database_url, drafts=True)
+    if reload:
+        # The reloader imports the app in a new process, which reads settings from the
+        # environment: pass the command-line database URL on that way.
+        os.environ["LEARNLOG_DATABASE_URL"] = settings.database_url
+        uvicorn.run("app.main:create_app", factory=True, host=host, port=port, reload=True)
+    else:
+        uvicorn.run(create_app(settings), host=host, port=port)
 
 
 @cli.command()

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -248,3 +249,20 @@ class IngestProblem(SQLModel, table=True):
     path: str = Field(sa_column=Column(Text, nullable=False))
     line: int | None = None
     reason: str = Field(sa_column=Column(Text, nullable=False))
+
+
+# Core table handles, for the bulk writes of the ingest and the column-level reads of the API.
+POSTS: Table = Post.__table__  # type: ignore[attr-defined]
+SECTIONS: Table = Section.__table__  # type: ignore[attr-defined]
+SECTION_PATHS: Table = SectionPath.__table__  # type: ignore[attr-defined]
+ENTRIES: Table = Entry.__table__  # type: ignore[attr-defined]
+LINKS: Table = Link.__table__  # type: ignore[attr-defined]
+TAGS: Table = Tag.__table__  # type: ignore[attr-defined]
+POST_TAGS: Table = PostTag.__table__  # type: ignore[attr-defined]
+ENTRY_TAGS: Table = EntryTag.__table__  # type: ignore[attr-defined]
+CATEGORIES: Table = Category.__table__  # type: ignore[attr-defined]
+POST_CATEGORIES: Table = PostCategory.__table__  # type: ignore[attr-defined]
+ALIASES: Table = DomainAlias.__table__  # type: ignore[attr-defined]
+STATE: Table = ContentState.__table__  # type: ignore[attr-defined]
+RUNS: Table = IngestRun.__table__  # type: ignore[attr-defined]
+PROBLEMS: Table = IngestProblem.__table__  # type: ignore[attr-defined]

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(
         default=5 * 1024 * 1024, gt=0, description="Files larger than this fail to ingest."
     )
+    cors_origins: list[str] = Field(
+        default=["*"], description="Origins browsers may call the API from (default: any)."
+    )
     ingest_workers: int = Field(
         default=0,
         ge=0,

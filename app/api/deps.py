@@ -1,0 +1,231 @@
+"""Request dependencies: the connection, shared filters, paging, cursors and conditional GET.
+
+Dependencies are `async def` so that none of them waits for a threadpool slot: the
+queries behind this API take well under a millisecond to a few milliseconds, and the
+serving figures in DESIGN.md show the threadpool hand-off costing more than the query.
+"""
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import hmac
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, Query, Request, Response
+from sqlalchemy import Connection, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.errors import InvalidParameter, NotModified, Unavailable
+from app.models import STATE
+from app.queries.entries import EntryFilters
+
+MAX_LIMIT = 200
+MAX_VALUES = 50
+MAX_TEXT = 200
+
+
+async def connection(request: Request) -> AsyncIterator[Connection]:
+    """One read transaction per request: every query of a request sees the same snapshot."""
+    try:
+        with request.app.state.engine.connect() as conn:
+            yield conn
+    except SQLAlchemyError as error:
+        raise Unavailable(f"the database cannot answer: {type(error).__name__}") from None
+
+
+ConnectionDep = Annotated[Connection, Depends(connection)]
+
+
+def _parse_bound(param: str, value: str | None) -> dt.date | dt.datetime | None:
+    """A date (`2024-01-31`) or a datetime (`2024-01-31T12:00:00Z`; no zone means UTC)."""
+    if value is None or value == "":
+        return None
+    text = value.strip()
+    try:
+        if len(text) <= 10:
+            return dt.date.fromisoformat(text)
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidParameter(
+            param, f"{value!r} is not a date (YYYY-MM-DD) or a datetime (ISO 8601)"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _values(param: str, values: list[str]) -> tuple[str, ...]:
+    """Repeated parameter values, trimmed, case-folded, without empties; bounded in number."""
+    if len(values) > MAX_VALUES:
+        raise InvalidParameter(param, f"at most {MAX_VALUES} values")
+    cleaned = tuple(dict.fromkeys(v.strip().lower() for v in values if v.strip()))
+    for value in cleaned:
+        if len(value) > MAX_TEXT:
+            raise InvalidParameter(param, f"values are at most {MAX_TEXT} characters")
+    return cleaned
+
+
+async def entry_filters(
+    domain: Annotated[
+        list[str],
+        Query(description="Domain slug (includes sub-domains); repeat for any of several."),
+    ] = [],  # noqa: B006 - FastAPI copies defaults per request
+    tag: Annotated[
+        list[str], Query(description="Tag (inline marker or post tag); repeat for any of several.")
+    ] = [],  # noqa: B006
+    category: Annotated[
+        list[str], Query(description="Post category; repeat for any of several.")
+    ] = [],  # noqa: B006
+    date_from: Annotated[
+        str | None,
+        Query(
+            alias="from",
+            description="Inclusive lower bound: a date compares with the "
+            "calendar date, a datetime with the post's moment.",
+            examples=["2023-12-01"],
+        ),
+    ] = None,
+    date_to: Annotated[
+        str | None,
+        Query(
+            alias="to", description="Inclusive upper bound, like `from`.", examples=["2023-12-31"]
+        ),
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(description="Text the entry contains (case-insensitive).", max_length=MAX_TEXT),
+    ] = None,
+    post: Annotated[list[str], Query(description="Post slug; repeat for any of several.")] = [],  # noqa: B006
+    host: Annotated[
+        list[str], Query(description="Link host (no `www.`); repeat for any of several.")
+    ] = [],  # noqa: B006
+    link_kind: Annotated[
+        list[str], Query(description="paper, code, model, video, social, email, internal, article.")
+    ] = [],  # noqa: B006
+    include_drafts: Annotated[bool, Query(description="Include draft posts.")] = False,
+) -> EntryFilters:
+    """The filters every list shares; different parameters must all hold."""
+    start = _parse_bound("from", date_from)
+    end = _parse_bound("to", date_to)
+    if start is not None and end is not None and _as_moment(start) > _as_moment(end, end=True):
+        raise InvalidParameter("from", "must not be after `to`")
+    return EntryFilters(
+        domain=_values("domain", domain),
+        tag=_values("tag", tag),
+        category=_values("category", category),
+        date_from=start,
+        date_to=end,
+        q=q.strip() if q and q.strip() else None,
+        post=_values("post", post),
+        host=tuple(h.removeprefix("www.") for h in _values("host", host)),
+        link_kind=_values("link_kind", link_kind),
+        include_drafts=include_drafts,
+    )
+
+
+def _as_moment(bound: dt.date | dt.datetime, *, end: bool = False) -> dt.datetime:
+    """A bound as a UTC moment (a date spans its whole day), for comparing `from` with `to`."""
+    if isinstance(bound, dt.datetime):
+        return bound
+    moment = dt.datetime.combine(bound, dt.time.max if end else dt.time.min, tzinfo=dt.UTC)
+    return moment
+
+
+FiltersDep = Annotated[EntryFilters, Depends(entry_filters)]
+
+
+@dataclass(frozen=True, slots=True)
+class Paging:
+    """Page size, sort order and the decoded cursor (None for the first page)."""
+
+    limit: int
+    newest_first: bool
+    cursor: list[Any] | None
+    scope: str
+
+
+async def paging(
+    request: Request,
+    limit: Annotated[int, Query(description=f"Items per page (1-{MAX_LIMIT}).")] = 20,
+    cursor: Annotated[
+        str | None,
+        Query(description="Opaque cursor from a previous page's `next`.", max_length=512),
+    ] = None,
+    sort: Annotated[
+        Literal["-date", "date"], Query(description="`-date` newest first (default) or `date`.")
+    ] = "-date",
+) -> Paging:
+    """Validate paging parameters and decode the cursor, which must belong to this query."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidParameter("limit", f"must be between 1 and {MAX_LIMIT}")
+    scope = _scope(request)
+    key = decode_cursor(cursor, scope) if cursor else None
+    return Paging(limit=limit, newest_first=sort == "-date", cursor=key, scope=scope)
+
+
+PagingDep = Annotated[Paging, Depends(paging)]
+
+# Cursors are signed so that an edited one is refused instead of silently paging wrong.
+_CURSOR_KEY = b"learnlog cursor v1"
+
+
+def _scope(request: Request) -> str:
+    """The route and every parameter except the cursor: a cursor is valid only for these."""
+    params = sorted((k, v) for k, v in request.query_params.multi_items() if k != "cursor")
+    return hashlib.blake2b(
+        json.dumps([request.url.path, params]).encode(), digest_size=8
+    ).hexdigest()
+
+
+def encode_cursor(key: list[Any], scope: str) -> str:
+    """Sign and encode a page position for this query."""
+    payload = json.dumps([scope, key], separators=(",", ":"), default=str).encode()
+    mac = hmac.new(_CURSOR_KEY, payload, hashlib.sha256).digest()[:12]
+    return base64.urlsafe_b64encode(mac + payload).decode().rstrip("=")
+
+
+def decode_cursor(token: str, scope: str) -> list[Any]:
+    """The page position inside a cursor; 422 when it was altered or belongs elsewhere."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (binascii.Error, ValueError):
+        raise InvalidParameter("cursor", "not a cursor this API issued") from None
+    mac, payload = raw[:12], raw[12:]
+    expected = hmac.new(_CURSOR_KEY, payload, hashlib.sha256).digest()[:12]
+    if len(raw) <= 12 or not hmac.compare_digest(mac, expected):
+        raise InvalidParameter("cursor", "not a cursor this API issued")
+    found_scope, key = json.loads(payload)
+    if found_scope != scope:
+        raise InvalidParameter("cursor", "belongs to a different query; start again without it")
+    return list(key)
+
+
+def next_url(request: Request, response: Response, token: str | None) -> str | None:
+    """The next page's URL, also sent as an RFC 8288 `Link` header."""
+    if token is None:
+        return None
+    url = str(request.url.include_query_params(cursor=token))
+    response.headers["Link"] = f'<{url}>; rel="next"'
+    return url
+
+
+async def conditional(request: Request, response: Response, conn: ConnectionDep) -> None:
+    """ETag from the content version and the request; a matching If-None-Match gets a 304.
+
+    Runs before the route's query, so a revalidation costs one tiny read.
+    """
+    version = conn.execute(select(STATE.c.version).where(STATE.c.id == 1)).scalar()
+    fingerprint = hashlib.blake2b(
+        f"{version}|{request.url.path}|{request.url.query}".encode(), digest_size=12
+    ).hexdigest()
+    etag = f'W/"{fingerprint}"'
+    candidates = request.headers.get("if-none-match", "")
+    if candidates.strip() == "*" or etag in [c.strip() for c in candidates.split(",")]:
+        raise NotModified(etag)
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = "public, max-age=0, must-revalidate"
+
+
+Conditional = Depends(conditional)

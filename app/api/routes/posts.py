@@ -1,0 +1,63 @@
+"""Posts: whole files, with their section tree."""
+
+import datetime as dt
+
+from fastapi import APIRouter, Path, Request, Response
+
+from app.api.deps import Conditional, ConnectionDep, FiltersDep, PagingDep, encode_cursor, next_url
+from app.api.routes.entries import ERRORS
+from app.errors import InvalidParameter, NotFound
+from app.queries.posts import PostKey, get_post, list_posts
+from app.schemas import Page, PostDetail, PostSummary, Problem
+
+router = APIRouter(tags=["posts"])
+
+
+@router.get("/posts", operation_id="listPosts", dependencies=[Conditional], responses=ERRORS)
+async def posts(
+    request: Request,
+    response: Response,
+    conn: ConnectionDep,
+    filters: FiltersDep,
+    paging: PagingDep,
+) -> Page[PostSummary]:
+    """Posts matching the filters (entry filters select posts having such an entry)."""
+    after = None
+    if paging.cursor is not None:
+        try:
+            day, post_id = paging.cursor
+            after = PostKey(None if day is None else dt.date.fromisoformat(day), int(post_id))
+        except (TypeError, ValueError):
+            raise InvalidParameter("cursor", "not a cursor this API issued") from None
+    rows, has_more, total = list_posts(
+        conn, filters=filters, limit=paging.limit, after=after, newest_first=paging.newest_first
+    )
+    token = None
+    if has_more and rows:
+        last = rows[-1]
+        day = last["date"].isoformat() if last["date"] else None
+        token = encode_cursor([day, last["id"]], paging.scope)
+    return Page[PostSummary](
+        items=[PostSummary.model_validate(row) for row in rows],
+        next=next_url(request, response, token),
+        total=total,
+    )
+
+
+@router.get(
+    "/posts/{slug}",
+    operation_id="getPost",
+    dependencies=[Conditional],
+    responses={404: {"model": Problem, "description": "No such post"}},
+)
+async def post(
+    conn: ConnectionDep,
+    slug: str = Path(
+        description="Post slug.", max_length=300, examples=["2023-12-24-learning-logs"]
+    ),
+) -> PostDetail:
+    """One post: front matter, rendered HTML, and its sections with their entries."""
+    row = get_post(conn, slug)
+    if row is None:
+        raise NotFound(f"no post with slug {slug!r}")
+    return PostDetail.model_validate(row)

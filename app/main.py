@@ -1,0 +1,65 @@
+"""The ASGI application: `create_app(settings)` for tests and servers, `app` for uvicorn."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi_offline import FastAPIOffline
+
+from app import __version__
+from app.api.routes import entries, health, posts, taxonomy
+from app.db import make_engine
+from app.errors import install_error_handlers
+from app.settings import Settings, get_settings
+
+DESCRIPTION = """
+Filtered, paginated JSON over Markdown learning logs.
+
+Every list answers `{"items": [...], "next": url-or-null, "total": n}` and sends the
+next page's URL in a `Link: rel="next"` header too. Filters combine: a repeated
+parameter means any of its values, different parameters must all hold. Every GET
+carries an `ETag`; send it back in `If-None-Match` to get `304 Not Modified`.
+Errors are `application/problem+json` (RFC 9457).
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the API; the database engine is created when the app starts, not at import."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.engine = make_engine(settings.database_url)
+        try:
+            yield
+        finally:
+            app.state.engine.dispose()
+
+    app = FastAPIOffline(
+        title="learnlog",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "HEAD", "OPTIONS"],
+        allow_headers=["If-None-Match"],
+        expose_headers=["ETag", "Link"],
+    )
+    for module in (entries, posts, taxonomy, health):
+        app.include_router(module.router)
+    return app
+
+
+def __getattr__(name: str) -> FastAPI:
+    """`app.main:app` for ASGI servers, built on first access (never at import)."""
+    if name == "app":
+        return create_app()
+    raise AttributeError(name)

@@ -1,0 +1,238 @@
+"""Read-side SQL for entries: the filters every list shares, keyset pages, and hydration."""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Select, and_, false, func, or_, select, true
+
+from app.models import (
+    ALIASES,
+    ENTRIES,
+    ENTRY_TAGS,
+    LINKS,
+    POST_CATEGORIES,
+    POST_TAGS,
+    POSTS,
+    SECTION_PATHS,
+    SECTIONS,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EntryFilters:
+    """Filters shared by /entries and friends; repeated values mean any of them."""
+
+    domain: tuple[str, ...] = ()
+    tag: tuple[str, ...] = ()
+    category: tuple[str, ...] = ()
+    date_from: dt.date | dt.datetime | None = None
+    date_to: dt.date | dt.datetime | None = None
+    q: str | None = None
+    post: tuple[str, ...] = ()
+    host: tuple[str, ...] = ()
+    link_kind: tuple[str, ...] = ()
+    include_drafts: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EntryKey:
+    """Where a page stops: the sort key of its last entry."""
+
+    date: dt.date | None
+    post_id: int
+    position: int
+
+
+@dataclass(slots=True)
+class EntryRows:
+    """A page of entries with everything needed to render them."""
+
+    rows: list[dict[str, Any]]
+    has_more: bool
+    total: int
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def domain_aliases(conn: Connection) -> dict[str, str]:
+    """{heading slug: domain slug} from the aliases file of the last ingest."""
+    return {row.slug: row.domain for row in conn.execute(select(ALIASES.c.slug, ALIASES.c.domain))}
+
+
+def heading_slugs_for(domains: Sequence[str], aliases: dict[str, str]) -> set[str]:
+    """Every heading slug that means one of `domains` (an alias asked for means its domain)."""
+    wanted = {aliases.get(domain, domain) for domain in domains}
+    return wanted | {slug for slug, domain in aliases.items() if domain in wanted}
+
+
+def entry_conditions(filters: EntryFilters, aliases: dict[str, str]) -> list[ColumnElement[bool]]:
+    """WHERE clauses on `entries` for `filters`."""
+    e = ENTRIES.c
+    where: list[ColumnElement[bool]] = []
+    if not filters.include_drafts:
+        where.append(e.is_draft == false())
+    if filters.domain:
+        slugs = heading_slugs_for(filters.domain, aliases)
+        where.append(
+            e.section_id.in_(
+                select(SECTION_PATHS.c.section_id).where(SECTION_PATHS.c.slug.in_(slugs))
+            )
+        )
+    if filters.tag:
+        where.append(
+            or_(
+                e.id.in_(select(ENTRY_TAGS.c.entry_id).where(ENTRY_TAGS.c.tag.in_(filters.tag))),
+                e.post_id.in_(select(POST_TAGS.c.post_id).where(POST_TAGS.c.tag.in_(filters.tag))),
+            )
+        )
+    if filters.category:
+        where.append(
+            e.post_id.in_(
+                select(POST_CATEGORIES.c.post_id).where(
+                    POST_CATEGORIES.c.category.in_(filters.category)
+                )
+            )
+        )
+    where.extend(_date_conditions(e.date, e.published_at, filters))
+    if filters.q:
+        where.append(func.lower(e.text).contains(filters.q.lower(), autoescape=True))
+    if filters.post:
+        where.append(e.post_id.in_(select(POSTS.c.id).where(POSTS.c.slug.in_(filters.post))))
+    if filters.host:
+        where.append(e.id.in_(select(LINKS.c.entry_id).where(LINKS.c.host.in_(filters.host))))
+    if filters.link_kind:
+        where.append(e.id.in_(select(LINKS.c.entry_id).where(LINKS.c.kind.in_(filters.link_kind))))
+    return where
+
+
+def _date_conditions(day: Any, moment: Any, filters: EntryFilters) -> list[ColumnElement[bool]]:
+    """Inclusive bounds: a date compares with the calendar date, a datetime with the moment."""
+    where: list[ColumnElement[bool]] = []
+    for bound, is_lower in ((filters.date_from, True), (filters.date_to, False)):
+        if bound is None:
+            continue
+        if isinstance(bound, dt.datetime):
+            where.append(moment >= bound if is_lower else moment <= bound)
+        else:
+            where.append(day >= bound if is_lower else day <= bound)
+    return where
+
+
+def _after(key: EntryKey, newest_first: bool) -> ColumnElement[bool]:
+    """Entries that sort after `key` (date, then post, then position in the post)."""
+    e = ENTRIES.c
+    same_post_later = and_(e.post_id == key.post_id, e.position > key.position)
+    if newest_first:
+        post_after = or_(e.post_id < key.post_id, same_post_later)
+        if key.date is None:  # undated entries come last
+            return and_(e.date.is_(None), post_after)
+        return or_(e.date < key.date, e.date.is_(None), and_(e.date == key.date, post_after))
+    post_after = or_(e.post_id > key.post_id, same_post_later)
+    if key.date is None:  # undated entries come first, as NULLs do in ascending order
+        return or_(e.date.is_not(None), and_(e.date.is_(None), post_after))
+    return or_(e.date > key.date, and_(e.date == key.date, post_after))
+
+
+def _ordered(query: Select[Any], newest_first: bool) -> Select[Any]:
+    """The stable order of entries: date, then post, then position within the post."""
+    e = ENTRIES.c
+    if newest_first:
+        return query.order_by(e.date.desc().nulls_last(), e.post_id.desc(), e.position)
+    return query.order_by(e.date.asc().nulls_first(), e.post_id, e.position)
+
+
+def list_entries(
+    conn: Connection,
+    *,
+    filters: EntryFilters,
+    limit: int,
+    after: EntryKey | None,
+    newest_first: bool,
+) -> EntryRows:
+    """One page of entries matching `filters`, and the total over all pages."""
+    aliases = domain_aliases(conn)
+    where = entry_conditions(filters, aliases)
+    total = conn.execute(
+        select(func.count()).select_from(ENTRIES).where(and_(true(), *where))
+    ).scalar_one()
+    page_where = [*where, _after(after, newest_first)] if after else where
+    query = _ordered(select(*ENTRIES.c).where(and_(true(), *page_where)), newest_first)
+    rows = [dict(row._mapping) for row in conn.execute(query.limit(limit + 1))]
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    return EntryRows(rows=hydrate(conn, rows, aliases), has_more=has_more, total=int(total))
+
+
+def get_entry(conn: Connection, entry_id: int) -> dict[str, Any] | None:
+    """One entry by id, hydrated, or None."""
+    row = conn.execute(select(*ENTRIES.c).where(ENTRIES.c.id == entry_id)).first()
+    if row is None:
+        return None
+    return hydrate(conn, [dict(row._mapping)], domain_aliases(conn))[0]
+
+
+def hydrate(
+    conn: Connection, rows: list[dict[str, Any]], aliases: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Add post, domains, section, tags, links and source to entry rows, in five queries."""
+    if not rows:
+        return rows
+    entry_ids = [row["id"] for row in rows]
+    post_ids = {row["post_id"] for row in rows}
+    section_ids = {row["section_id"] for row in rows}
+
+    posts = {
+        row.id: row
+        for row in conn.execute(
+            select(POSTS.c.id, POSTS.c.slug, POSTS.c.title, POSTS.c.source_path).where(
+                POSTS.c.id.in_(post_ids)
+            )
+        )
+    }
+    headings = {
+        row.id: row.heading
+        for row in conn.execute(
+            select(SECTIONS.c.id, SECTIONS.c.heading).where(SECTIONS.c.id.in_(section_ids))
+        )
+    }
+    paths: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for row in conn.execute(
+        select(SECTION_PATHS.c.section_id, SECTION_PATHS.c.depth, SECTION_PATHS.c.slug).where(
+            SECTION_PATHS.c.section_id.in_(section_ids)
+        )
+    ):
+        paths[row.section_id].append((row.depth, aliases.get(row.slug, row.slug)))
+    tags: dict[int, list[str]] = defaultdict(list)
+    for row in conn.execute(
+        select(ENTRY_TAGS.c.entry_id, ENTRY_TAGS.c.tag).where(ENTRY_TAGS.c.entry_id.in_(entry_ids))
+    ):
+        tags[row.entry_id].append(row.tag)
+    post_tags: dict[int, list[str]] = defaultdict(list)
+    for row in conn.execute(
+        select(POST_TAGS.c.post_id, POST_TAGS.c.tag).where(POST_TAGS.c.post_id.in_(post_ids))
+    ):
+        post_tags[row.post_id].append(row.tag)
+    links: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in conn.execute(
+        select(LINKS.c.entry_id, LINKS.c.url, LINKS.c.text, LINKS.c.host, LINKS.c.kind)
+        .where(LINKS.c.entry_id.in_(entry_ids))
+        .order_by(LINKS.c.position)
+    ):
+        links[row.entry_id].append(
+            {"url": row.url, "text": row.text, "host": row.host, "link_kind": row.kind}
+        )
+
+    for row in rows:
+        post = posts[row["post_id"]]
+        row["post"] = {"slug": post.slug, "title": post.title}
+        ordered = [slug for _, slug in sorted(paths.get(row["section_id"], []), reverse=True)]
+        row["domains"] = ordered
+        row["section"] = headings.get(row["section_id"], "")
+        own = tags.get(row["id"], [])
+        row["tags"] = own + [t for t in sorted(post_tags.get(row["post_id"], [])) if t not in own]
+        row["links"] = links.get(row["id"], [])
+        row["entry_kind"] = row["kind"]
+        row["source"] = {"path": post.source_path, "line": row["line"]}
+    return rows

@@ -1,0 +1,186 @@
+"""Read-side SQL for posts: filtered lists and one post with its section tree."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, and_, false, func, or_, select, true
+
+from app.models import ENTRIES, POST_CATEGORIES, POST_TAGS, POSTS
+from app.queries.entries import (
+    EntryFilters,
+    _date_conditions,
+    domain_aliases,
+    entry_conditions,
+    hydrate,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PostKey:
+    """Where a page of posts stops."""
+
+    date: Any
+    id: int
+
+
+def _post_conditions(filters: EntryFilters, aliases: dict[str, str]) -> list[ColumnElement[bool]]:
+    """Posts matching `filters`: entry-level filters select posts having such an entry."""
+    p = POSTS.c
+    where: list[ColumnElement[bool]] = []
+    if not filters.include_drafts:
+        where.append(p.is_draft == false())
+    if filters.tag:
+        where.append(p.id.in_(select(POST_TAGS.c.post_id).where(POST_TAGS.c.tag.in_(filters.tag))))
+    if filters.category:
+        where.append(
+            p.id.in_(
+                select(POST_CATEGORIES.c.post_id).where(
+                    POST_CATEGORIES.c.category.in_(filters.category)
+                )
+            )
+        )
+    where.extend(_date_conditions(p.date, p.published_at, filters))
+    if filters.post:
+        where.append(p.slug.in_(filters.post))
+    entry_level = EntryFilters(
+        domain=filters.domain,
+        q=filters.q,
+        host=filters.host,
+        link_kind=filters.link_kind,
+        include_drafts=True,
+    )
+    inner = entry_conditions(entry_level, aliases)
+    if inner:
+        where.append(p.id.in_(select(ENTRIES.c.post_id).where(and_(*inner))))
+    return where
+
+
+def list_posts(
+    conn: Connection,
+    *,
+    filters: EntryFilters,
+    limit: int,
+    after: PostKey | None,
+    newest_first: bool,
+) -> tuple[list[dict[str, Any]], bool, int]:
+    """A page of posts (with tags, categories and entry counts), more-flag and total."""
+    p = POSTS.c
+    where = _post_conditions(filters, domain_aliases(conn))
+    total = conn.execute(
+        select(func.count()).select_from(POSTS).where(and_(true(), *where))
+    ).scalar_one()
+    if after is not None:
+        if newest_first:
+            after_clause = (
+                and_(p.date.is_(None), p.id < after.id)
+                if after.date is None
+                else or_(
+                    p.date < after.date,
+                    p.date.is_(None),
+                    and_(p.date == after.date, p.id < after.id),
+                )
+            )
+        else:
+            after_clause = (
+                or_(p.date.is_not(None), and_(p.date.is_(None), p.id > after.id))
+                if after.date is None
+                else or_(p.date > after.date, and_(p.date == after.date, p.id > after.id))
+            )
+        where = [*where, after_clause]
+    columns = [
+        p.id,
+        p.slug,
+        p.title,
+        p.date,
+        p.published_at,
+        p.excerpt,
+        p.is_draft,
+        p.source_path,
+        p.line,
+    ]
+    query = select(*columns).where(and_(true(), *where))
+    if newest_first:
+        query = query.order_by(p.date.desc().nulls_last(), p.id.desc())
+    else:
+        query = query.order_by(p.date.asc().nulls_first(), p.id)
+    rows = [dict(row._mapping) for row in conn.execute(query.limit(limit + 1))]
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    _add_post_facts(conn, rows)
+    return rows, has_more, int(total)
+
+
+def _add_post_facts(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Tags, categories, entry count and source of each post row."""
+    ids = [row["id"] for row in rows]
+    if not ids:
+        return
+    tags: dict[int, list[str]] = defaultdict(list)
+    for row in conn.execute(
+        select(POST_TAGS.c.post_id, POST_TAGS.c.tag).where(POST_TAGS.c.post_id.in_(ids))
+    ):
+        tags[row.post_id].append(row.tag)
+    categories: dict[int, list[str]] = defaultdict(list)
+    for row in conn.execute(
+        select(POST_CATEGORIES.c.post_id, POST_CATEGORIES.c.category).where(
+            POST_CATEGORIES.c.post_id.in_(ids)
+        )
+    ):
+        categories[row.post_id].append(row.category)
+    counts = dict(
+        conn.execute(
+            select(ENTRIES.c.post_id, func.count())
+            .where(ENTRIES.c.post_id.in_(ids))
+            .group_by(ENTRIES.c.post_id)
+        ).all()
+    )
+    for row in rows:
+        row["tags"] = sorted(tags.get(row["id"], []))
+        row["categories"] = sorted(categories.get(row["id"], []))
+        row["entry_count"] = counts.get(row["id"], 0)
+        row["source"] = {"path": row["source_path"], "line": row["line"]}
+
+
+def get_post(conn: Connection, slug: str) -> dict[str, Any] | None:
+    """A whole post by slug: fields, front matter, HTML and its section tree with entries."""
+    from app.models import SECTIONS  # local: only this query needs sections directly
+
+    row = conn.execute(select(*POSTS.c).where(POSTS.c.slug == slug)).first()
+    if row is None:
+        return None
+    post = dict(row._mapping)
+    _add_post_facts(conn, [post])
+    aliases = domain_aliases(conn)
+    entries = [
+        dict(r._mapping)
+        for r in conn.execute(
+            select(*ENTRIES.c).where(ENTRIES.c.post_id == post["id"]).order_by(ENTRIES.c.position)
+        )
+    ]
+    hydrate(conn, entries, aliases)
+    by_section: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for entry in entries:
+        by_section[entry["section_id"]].append(entry)
+    sections = [
+        dict(r._mapping)
+        for r in conn.execute(
+            select(SECTIONS).where(SECTIONS.c.post_id == post["id"]).order_by(SECTIONS.c.position)
+        )
+    ]
+    nodes: dict[int, dict[str, Any]] = {}
+    roots: list[dict[str, Any]] = []
+    for section in sections:
+        node = {
+            "heading": section["heading"],
+            "domain": aliases.get(section["slug"], section["slug"]) if section["slug"] else None,
+            "level": section["level"],
+            "line": section["line"],
+            "entries": by_section.get(section["id"], []),
+            "sections": [],
+        }
+        nodes[section["id"]] = node
+        parent = nodes.get(section["parent_id"]) if section["parent_id"] is not None else None
+        (parent["sections"] if parent else roots).append(node)
+    post["sections"] = roots
+    return post
