@@ -19,39 +19,24 @@ from app.ingest import PARSER_VERSION
 from app.ingest.identity import stable_id
 from app.ingest.problems import Problem
 from app.models import (
-    Category,
-    ContentState,
-    DomainAlias,
-    Entry,
-    EntryTag,
-    IngestProblem,
-    IngestRun,
-    Link,
-    Post,
-    PostCategory,
-    PostTag,
-    Section,
-    SectionPath,
-    Tag,
+    ALIASES,
+    CATEGORIES,
+    ENTRIES,
+    ENTRY_TAGS,
+    LINKS,
+    POST_CATEGORIES,
+    POST_TAGS,
+    POSTS,
+    PROBLEMS,
+    RUNS,
+    SECTION_PATHS,
+    SECTIONS,
+    STATE,
+    TAGS,
 )
 
 if TYPE_CHECKING:  # parsing (and markdown-it) is only imported where files are parsed
     from app.ingest.parse import ParsedPost
-
-POSTS: Table = Post.__table__  # type: ignore[attr-defined]
-SECTIONS: Table = Section.__table__  # type: ignore[attr-defined]
-SECTION_PATHS: Table = SectionPath.__table__  # type: ignore[attr-defined]
-ENTRIES: Table = Entry.__table__  # type: ignore[attr-defined]
-LINKS: Table = Link.__table__  # type: ignore[attr-defined]
-TAGS: Table = Tag.__table__  # type: ignore[attr-defined]
-POST_TAGS: Table = PostTag.__table__  # type: ignore[attr-defined]
-ENTRY_TAGS: Table = EntryTag.__table__  # type: ignore[attr-defined]
-CATEGORIES: Table = Category.__table__  # type: ignore[attr-defined]
-POST_CATEGORIES: Table = PostCategory.__table__  # type: ignore[attr-defined]
-ALIASES: Table = DomainAlias.__table__  # type: ignore[attr-defined]
-STATE: Table = ContentState.__table__  # type: ignore[attr-defined]
-RUNS: Table = IngestRun.__table__  # type: ignore[attr-defined]
-PROBLEMS: Table = IngestProblem.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)

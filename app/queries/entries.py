@@ -198,22 +198,24 @@ def hydrate(
         )
     }
     paths: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for row in conn.execute(
+    for path_row in conn.execute(
         select(SECTION_PATHS.c.section_id, SECTION_PATHS.c.depth, SECTION_PATHS.c.slug).where(
             SECTION_PATHS.c.section_id.in_(section_ids)
         )
     ):
-        paths[row.section_id].append((row.depth, aliases.get(row.slug, row.slug)))
+        paths[path_row.section_id].append(
+            (path_row.depth, aliases.get(path_row.slug, path_row.slug))
+        )
     tags: dict[int, list[str]] = defaultdict(list)
-    for row in conn.execute(
+    for tag_row in conn.execute(
         select(ENTRY_TAGS.c.entry_id, ENTRY_TAGS.c.tag).where(ENTRY_TAGS.c.entry_id.in_(entry_ids))
     ):
-        tags[row.entry_id].append(row.tag)
+        tags[tag_row.entry_id].append(tag_row.tag)
     post_tags: dict[int, list[str]] = defaultdict(list)
-    for row in conn.execute(
+    for post_tag in conn.execute(
         select(POST_TAGS.c.post_id, POST_TAGS.c.tag).where(POST_TAGS.c.post_id.in_(post_ids))
     ):
-        post_tags[row.post_id].append(row.tag)
+        post_tags[post_tag.post_id].append(post_tag.tag)
     links: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in conn.execute(
         select(LINKS.c.entry_id, LINKS.c.url, LINKS.c.text, LINKS.c.host, LINKS.c.kind)
@@ -224,15 +226,15 @@ def hydrate(
             {"url": row.url, "text": row.text, "host": row.host, "link_kind": row.kind}
         )
 
-    for row in rows:
-        post = posts[row["post_id"]]
-        row["post"] = {"slug": post.slug, "title": post.title}
-        ordered = [slug for _, slug in sorted(paths.get(row["section_id"], []), reverse=True)]
-        row["domains"] = ordered
-        row["section"] = headings.get(row["section_id"], "")
-        own = tags.get(row["id"], [])
-        row["tags"] = own + [t for t in sorted(post_tags.get(row["post_id"], [])) if t not in own]
-        row["links"] = links.get(row["id"], [])
-        row["entry_kind"] = row["kind"]
-        row["source"] = {"path": post.source_path, "line": row["line"]}
+    for item in rows:
+        post = posts[item["post_id"]]
+        item["post"] = {"slug": post.slug, "title": post.title}
+        ordered = [slug for _, slug in sorted(paths.get(item["section_id"], []), reverse=True)]
+        item["domains"] = ordered
+        item["section"] = headings.get(item["section_id"], "")
+        own = tags.get(item["id"], [])
+        item["tags"] = own + [t for t in sorted(post_tags.get(item["post_id"], [])) if t not in own]
+        item["links"] = links.get(item["id"], [])
+        item["entry_kind"] = item["kind"]
+        item["source"] = {"path": post.source_path, "line": item["line"]}
     return rows

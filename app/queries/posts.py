@@ -128,18 +128,18 @@ def _add_post_facts(conn: Connection, rows: list[dict[str, Any]]) -> None:
         )
     ):
         categories[row.post_id].append(row.category)
-    counts = dict(
+    counts: dict[int, int] = dict(
         conn.execute(
             select(ENTRIES.c.post_id, func.count())
             .where(ENTRIES.c.post_id.in_(ids))
             .group_by(ENTRIES.c.post_id)
         ).all()
     )
-    for row in rows:
-        row["tags"] = sorted(tags.get(row["id"], []))
-        row["categories"] = sorted(categories.get(row["id"], []))
-        row["entry_count"] = counts.get(row["id"], 0)
-        row["source"] = {"path": row["source_path"], "line": row["line"]}
+    for item in rows:
+        item["tags"] = sorted(tags.get(item["id"], []))
+        item["categories"] = sorted(categories.get(item["id"], []))
+        item["entry_count"] = counts.get(item["id"], 0)
+        item["source"] = {"path": item["source_path"], "line": item["line"]}
 
 
 def get_post(conn: Connection, slug: str) -> dict[str, Any] | None:
