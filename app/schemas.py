@@ -15,7 +15,9 @@ class Page(BaseModel, Generic[T]):
     next: str | None = Field(
         description="URL of the next page (also in the `Link: rel=next` header); null on the last."
     )
-    total: int | None = Field(description="Number of results over all pages.")
+    total: int | None = Field(
+        description="Number of results over all pages; null when there are more than 10,000."
+    )
 
 
 class PostRef(BaseModel):

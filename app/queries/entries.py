@@ -52,7 +52,7 @@ class EntryRows:
 
     rows: list[dict[str, Any]]
     has_more: bool
-    total: int
+    total: int | None
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -154,15 +154,25 @@ def list_entries(
     """One page of entries matching `filters`, and the total over all pages."""
     aliases = domain_aliases(conn)
     where = entry_conditions(filters, aliases)
-    total = conn.execute(
-        select(func.count()).select_from(ENTRIES).where(and_(true(), *where))
-    ).scalar_one()
+    total = capped_count(conn, select(ENTRIES.c.id).where(and_(true(), *where)))
     page_where = [*where, _after(after, newest_first)] if after else where
     query = _ordered(select(*ENTRIES.c).where(and_(true(), *page_where)), newest_first)
     rows = [dict(row._mapping) for row in conn.execute(query.limit(limit + 1))]
     has_more = len(rows) > limit
     rows = rows[:limit]
-    return EntryRows(rows=hydrate(conn, rows, aliases), has_more=has_more, total=int(total))
+    return EntryRows(rows=hydrate(conn, rows, aliases), has_more=has_more, total=total)
+
+
+# Counting a broad filter means reading most of the table; past this many matches the
+# envelope says `total: null` instead, so that no page costs more than a bounded scan.
+COUNT_CAP = 10_000
+
+
+def capped_count(conn: Connection, matching: Select[Any]) -> int | None:
+    """How many rows `matching` selects, or None when that is more than COUNT_CAP."""
+    limited = matching.limit(COUNT_CAP + 1).subquery()
+    found = int(conn.execute(select(func.count()).select_from(limited)).scalar_one())
+    return None if found > COUNT_CAP else found
 
 
 def get_entry(conn: Connection, entry_id: int) -> dict[str, Any] | None:

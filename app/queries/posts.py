@@ -10,6 +10,7 @@ from app.models import ENTRIES, POST_CATEGORIES, POST_TAGS, POSTS
 from app.queries.entries import (
     EntryFilters,
     _date_conditions,
+    capped_count,
     domain_aliases,
     entry_conditions,
     hydrate,
@@ -63,13 +64,11 @@ def list_posts(
     limit: int,
     after: PostKey | None,
     newest_first: bool,
-) -> tuple[list[dict[str, Any]], bool, int]:
+) -> tuple[list[dict[str, Any]], bool, int | None]:
     """A page of posts (with tags, categories and entry counts), more-flag and total."""
     p = POSTS.c
     where = _post_conditions(filters, domain_aliases(conn))
-    total = conn.execute(
-        select(func.count()).select_from(POSTS).where(and_(true(), *where))
-    ).scalar_one()
+    total = capped_count(conn, select(POSTS.c.id).where(and_(true(), *where)))
     if after is not None:
         if newest_first:
             after_clause = (
@@ -108,7 +107,7 @@ def list_posts(
     has_more = len(rows) > limit
     rows = rows[:limit]
     _add_post_facts(conn, rows)
-    return rows, has_more, int(total)
+    return rows, has_more, total
 
 
 def _add_post_facts(conn: Connection, rows: list[dict[str, Any]]) -> None:

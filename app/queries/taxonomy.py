@@ -15,7 +15,7 @@ from app.models import (
     SECTION_PATHS,
     SECTIONS,
 )
-from app.queries.entries import EntryFilters, domain_aliases, entry_conditions
+from app.queries.entries import EntryFilters, capped_count, domain_aliases, entry_conditions
 
 
 def domain_tree(conn: Connection, *, include_drafts: bool) -> list[dict[str, Any]]:
@@ -119,7 +119,7 @@ def host_counts(conn: Connection, *, filters: EntryFilters) -> list[tuple[str, i
 
 def list_links(
     conn: Connection, *, filters: EntryFilters, limit: int, after_id: int | None
-) -> tuple[list[dict[str, Any]], bool, int]:
+) -> tuple[list[dict[str, Any]], bool, int | None]:
     """Links of entries matching `filters` (host and kind filter the links themselves)."""
     entry_filters = EntryFilters(
         domain=filters.domain,
@@ -141,7 +141,7 @@ def list_links(
         .join(ENTRIES, ENTRIES.c.id == LINKS.c.entry_id)
         .where(and_(true(), *where))
     )
-    total = conn.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+    total = capped_count(conn, base)
     page = where if after_id is None else [*where, LINKS.c.id > after_id]
     query = (
         select(
@@ -166,4 +166,4 @@ def list_links(
         item = dict(row._mapping)
         item["post"] = {"slug": item.pop("slug"), "title": item.pop("title")}
         rows.append(item)
-    return rows[:limit], len(rows) > limit, int(total)
+    return rows[:limit], len(rows) > limit, total

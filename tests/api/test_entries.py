@@ -2,7 +2,10 @@
 
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
+
+from app.queries import entries as entries_queries
 
 from tests.conftest import Ingest
 
@@ -137,3 +140,11 @@ def test_drafts_only_on_request(seeded: TestClient, ingest: Ingest, seed_dir: Pa
 def test_q_is_a_case_insensitive_substring(seeded: TestClient) -> None:
     assert seeded.get("/entries", params={"q": "MIXTRAL"}).json()["total"] == 2
     assert seeded.get("/entries", params={"q": "100%_"}).json()["total"] == 0
+
+
+def test_total_is_null_past_the_count_cap(
+    seeded: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(entries_queries, "COUNT_CAP", 5)
+    assert seeded.get("/entries", params={"domain": "genai"}).json()["total"] is None
+    assert seeded.get("/entries", params={"domain": "other-ml"}).json()["total"] == 1
