@@ -6,7 +6,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.queries import entries as entries_queries
-
 from tests.conftest import Ingest
 
 
