@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -389,11 +389,6 @@ def _post_row(root: str, post: PostWrite, version: int) -> dict[str, Any]:
         "content_version": version,
         "ingested_at": _utcnow(),
     }
-
-
-def count_rows(conn: Connection, table: Table) -> int:
-    """Number of rows in `table` (for summaries and tests)."""
-    return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 
 
 def problems_from(path: str, severity: str, problems: Iterable[Problem]) -> list[RecordedProblem]:
