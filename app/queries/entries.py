@@ -6,7 +6,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, false, func, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    true,
+)
 
 from app.models import (
     ALIASES,
@@ -68,7 +79,12 @@ def heading_slugs_for(domains: Sequence[str], aliases: dict[str, str]) -> set[st
 
 
 def entry_conditions(filters: EntryFilters, aliases: dict[str, str]) -> list[ColumnElement[bool]]:
-    """WHERE clauses on `entries` for `filters`."""
+    """WHERE clauses on `entries` for `filters`.
+
+    Membership filters (domain, tag, host ...) are correlated EXISTS probes on composite
+    indexes: the query walks the date index in sort order and stops after one page,
+    instead of first collecting every match of a broad filter over all dates.
+    """
     e = ENTRIES.c
     where: list[ColumnElement[bool]] = []
     if not filters.include_drafts:
@@ -76,34 +92,33 @@ def entry_conditions(filters: EntryFilters, aliases: dict[str, str]) -> list[Col
     if filters.domain:
         slugs = heading_slugs_for(filters.domain, aliases)
         where.append(
-            e.section_id.in_(
-                select(SECTION_PATHS.c.section_id).where(SECTION_PATHS.c.slug.in_(slugs))
+            exists().where(
+                SECTION_PATHS.c.section_id == e.section_id, SECTION_PATHS.c.slug.in_(slugs)
             )
         )
     if filters.tag:
         where.append(
             or_(
-                e.id.in_(select(ENTRY_TAGS.c.entry_id).where(ENTRY_TAGS.c.tag.in_(filters.tag))),
-                e.post_id.in_(select(POST_TAGS.c.post_id).where(POST_TAGS.c.tag.in_(filters.tag))),
+                exists().where(ENTRY_TAGS.c.entry_id == e.id, ENTRY_TAGS.c.tag.in_(filters.tag)),
+                exists().where(POST_TAGS.c.post_id == e.post_id, POST_TAGS.c.tag.in_(filters.tag)),
             )
         )
     if filters.category:
         where.append(
-            e.post_id.in_(
-                select(POST_CATEGORIES.c.post_id).where(
-                    POST_CATEGORIES.c.category.in_(filters.category)
-                )
+            exists().where(
+                POST_CATEGORIES.c.post_id == e.post_id,
+                POST_CATEGORIES.c.category.in_(filters.category),
             )
         )
     where.extend(_date_conditions(e.date, e.published_at, filters))
     if filters.q:
         where.append(func.lower(e.text).contains(filters.q.lower(), autoescape=True))
     if filters.post:
-        where.append(e.post_id.in_(select(POSTS.c.id).where(POSTS.c.slug.in_(filters.post))))
+        where.append(exists().where(POSTS.c.id == e.post_id, POSTS.c.slug.in_(filters.post)))
     if filters.host:
-        where.append(e.id.in_(select(LINKS.c.entry_id).where(LINKS.c.host.in_(filters.host))))
+        where.append(exists().where(LINKS.c.entry_id == e.id, LINKS.c.host.in_(filters.host)))
     if filters.link_kind:
-        where.append(e.id.in_(select(LINKS.c.entry_id).where(LINKS.c.kind.in_(filters.link_kind))))
+        where.append(exists().where(LINKS.c.entry_id == e.id, LINKS.c.kind.in_(filters.link_kind)))
     return where
 
 
@@ -150,16 +165,26 @@ def list_entries(
     limit: int,
     after: EntryKey | None,
     newest_first: bool,
+    count: bool = False,
 ) -> EntryRows:
-    """One page of entries matching `filters`, and the total over all pages."""
+    """One page of entries matching `filters`, and the total when it is cheap or asked for.
+
+    The page itself walks the date index and stops after `limit` matches; counting every
+    match of a rare filter over a wide range means walking all of it, so that happens only
+    on request (`count`). Without it, a result that fits on its first page is counted for
+    free and any other total is None.
+    """
     aliases = domain_aliases(conn)
     where = entry_conditions(filters, aliases)
-    total = capped_count(conn, select(ENTRIES.c.id).where(and_(true(), *where)))
     page_where = [*where, _after(after, newest_first)] if after else where
     query = _ordered(select(*ENTRIES.c).where(and_(true(), *page_where)), newest_first)
     rows = [dict(row._mapping) for row in conn.execute(query.limit(limit + 1))]
     has_more = len(rows) > limit
     rows = rows[:limit]
+    if count:
+        total = capped_count(conn, select(ENTRIES.c.id).where(and_(true(), *where)))
+    else:
+        total = len(rows) if after is None and not has_more else None
     return EntryRows(rows=hydrate(conn, rows, aliases), has_more=has_more, total=total)
 
 

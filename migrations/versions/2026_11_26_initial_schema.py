@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 09:44:52.626871
+Create Date: 2026-11-26 11:27:51.674477
 """
 
 from collections.abc import Sequence
@@ -196,11 +196,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_entries")),
     )
     with op.batch_alter_table("entries", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_entries_date_post_id_position", ["date", "post_id", "position"], unique=False
-        )
         batch_op.create_index("ix_entries_post_id_position", ["post_id", "position"], unique=False)
         batch_op.create_index(batch_op.f("ix_entries_section_id"), ["section_id"], unique=False)
+        batch_op.create_index(
+            "ix_entries_sort",
+            ["date", "post_id", "position", "section_id", "is_draft", "id"],
+            unique=False,
+        )
 
     op.create_table(
         "section_paths",
@@ -256,7 +258,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_links")),
     )
     with op.batch_alter_table("links", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_links_entry_id"), ["entry_id"], unique=False)
+        batch_op.create_index(
+            "ix_links_entry_id_host_kind", ["entry_id", "host", "kind"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_links_host"), ["host"], unique=False)
         batch_op.create_index(batch_op.f("ix_links_kind"), ["kind"], unique=False)
         batch_op.create_index(batch_op.f("ix_links_post_id"), ["post_id"], unique=False)
@@ -281,7 +285,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_links_post_id"))
         batch_op.drop_index(batch_op.f("ix_links_kind"))
         batch_op.drop_index(batch_op.f("ix_links_host"))
-        batch_op.drop_index(batch_op.f("ix_links_entry_id"))
+        batch_op.drop_index("ix_links_entry_id_host_kind")
 
     op.drop_table("links")
     with op.batch_alter_table("entry_tags", schema=None) as batch_op:
@@ -293,9 +297,9 @@ def downgrade() -> None:
 
     op.drop_table("section_paths")
     with op.batch_alter_table("entries", schema=None) as batch_op:
+        batch_op.drop_index("ix_entries_sort")
         batch_op.drop_index(batch_op.f("ix_entries_section_id"))
         batch_op.drop_index("ix_entries_post_id_position")
-        batch_op.drop_index("ix_entries_date_post_id_position")
 
     op.drop_table("entries")
     with op.batch_alter_table("sections", schema=None) as batch_op:

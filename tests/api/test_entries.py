@@ -145,5 +145,15 @@ def test_total_is_null_past_the_count_cap(
     seeded: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(entries_queries, "COUNT_CAP", 5)
-    assert seeded.get("/entries", params={"domain": "genai"}).json()["total"] is None
-    assert seeded.get("/entries", params={"domain": "other-ml"}).json()["total"] == 1
+    counted = {"domain": "genai", "count": "true"}
+    assert seeded.get("/entries", params=counted).json()["total"] is None
+    assert (
+        seeded.get("/entries", params={"domain": "other-ml", "count": "true"}).json()["total"] == 1
+    )
+
+
+def test_total_without_count_only_when_one_page_holds_everything(seeded: TestClient) -> None:
+    assert seeded.get("/entries", params={"limit": 20}).json()["total"] == 9
+    first = seeded.get("/entries", params={"limit": 4}).json()
+    assert first["total"] is None
+    assert seeded.get("/entries", params={"limit": 4, "count": "true"}).json()["total"] == 9

@@ -1,9 +1,9 @@
 """Entries: the unit a reader wants."""
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from app.api.deps import Conditional, ConnectionDep, FiltersDep, PagingDep, encode_cursor, next_url
 from app.errors import InvalidParameter, NotFound
@@ -33,6 +33,13 @@ async def entries(
     conn: ConnectionDep,
     filters: FiltersDep,
     paging: PagingDep,
+    count: Annotated[
+        bool,
+        Query(
+            description="Count every match for `total` (up to 10,000). Without it, `total` "
+            "is given only when all results fit on the first page."
+        ),
+    ] = False,
 ) -> Page[EntryOut]:
     """Entries matching every filter given, newest first, one page at a time."""
     after = None
@@ -47,7 +54,12 @@ async def entries(
         except (TypeError, ValueError):
             raise InvalidParameter("cursor", "not a cursor this API issued") from None
     found = list_entries(
-        conn, filters=filters, limit=paging.limit, after=after, newest_first=paging.newest_first
+        conn,
+        filters=filters,
+        limit=paging.limit,
+        after=after,
+        newest_first=paging.newest_first,
+        count=count,
     )
     token = None
     if found.has_more and found.rows:
