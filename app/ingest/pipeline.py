@@ -176,6 +176,7 @@ def run_ingest(
 
     if summary.added or summary.updated or summary.deleted:
         writer.prune_terms()
+        writer.analyze()
     summary.content_version = writer.finish_run(
         summary.run_id, summary.counts(), [*summary.failures, *summary.warnings]
     )
