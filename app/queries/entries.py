@@ -2,7 +2,7 @@
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -208,6 +208,16 @@ def get_entry(conn: Connection, entry_id: int) -> dict[str, Any] | None:
     return hydrate(conn, [dict(row._mapping)], domain_aliases(conn))[0]
 
 
+def grouped(
+    conn: Connection, key: ColumnElement[Any], value: ColumnElement[Any], keys: Iterable[int]
+) -> dict[int, list[Any]]:
+    """{key: [values]} for the rows of a join table whose key is one of `keys`."""
+    found: dict[int, list[Any]] = defaultdict(list)
+    for row_key, row_value in conn.execute(select(key, value).where(key.in_(list(keys)))):
+        found[row_key].append(row_value)
+    return found
+
+
 def hydrate(
     conn: Connection, rows: list[dict[str, Any]], aliases: dict[str, str]
 ) -> list[dict[str, Any]]:
@@ -241,16 +251,8 @@ def hydrate(
         paths[path_row.section_id].append(
             (path_row.depth, aliases.get(path_row.slug, path_row.slug))
         )
-    tags: dict[int, list[str]] = defaultdict(list)
-    for tag_row in conn.execute(
-        select(ENTRY_TAGS.c.entry_id, ENTRY_TAGS.c.tag).where(ENTRY_TAGS.c.entry_id.in_(entry_ids))
-    ):
-        tags[tag_row.entry_id].append(tag_row.tag)
-    post_tags: dict[int, list[str]] = defaultdict(list)
-    for post_tag in conn.execute(
-        select(POST_TAGS.c.post_id, POST_TAGS.c.tag).where(POST_TAGS.c.post_id.in_(post_ids))
-    ):
-        post_tags[post_tag.post_id].append(post_tag.tag)
+    tags = grouped(conn, ENTRY_TAGS.c.entry_id, ENTRY_TAGS.c.tag, entry_ids)
+    post_tags = grouped(conn, POST_TAGS.c.post_id, POST_TAGS.c.tag, post_ids)
     links: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in conn.execute(
         select(LINKS.c.entry_id, LINKS.c.url, LINKS.c.text, LINKS.c.host, LINKS.c.kind)

@@ -13,6 +13,7 @@ from app.queries.entries import (
     capped_count,
     domain_aliases,
     entry_conditions,
+    grouped,
     hydrate,
 )
 
@@ -115,18 +116,8 @@ def _add_post_facts(conn: Connection, rows: list[dict[str, Any]]) -> None:
     ids = [row["id"] for row in rows]
     if not ids:
         return
-    tags: dict[int, list[str]] = defaultdict(list)
-    for row in conn.execute(
-        select(POST_TAGS.c.post_id, POST_TAGS.c.tag).where(POST_TAGS.c.post_id.in_(ids))
-    ):
-        tags[row.post_id].append(row.tag)
-    categories: dict[int, list[str]] = defaultdict(list)
-    for row in conn.execute(
-        select(POST_CATEGORIES.c.post_id, POST_CATEGORIES.c.category).where(
-            POST_CATEGORIES.c.post_id.in_(ids)
-        )
-    ):
-        categories[row.post_id].append(row.category)
+    tags = grouped(conn, POST_TAGS.c.post_id, POST_TAGS.c.tag, ids)
+    categories = grouped(conn, POST_CATEGORIES.c.post_id, POST_CATEGORIES.c.category, ids)
     counts: dict[int, int] = dict(
         conn.execute(
             select(ENTRIES.c.post_id, func.count())
