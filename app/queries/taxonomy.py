@@ -1,6 +1,7 @@
 """Read-side SQL for the vocabularies: domains (a tree), tags, categories, hosts, links."""
 
 from collections import defaultdict
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, select, true
@@ -121,16 +122,7 @@ def list_links(
     conn: Connection, *, filters: EntryFilters, limit: int, after_id: int | None
 ) -> tuple[list[dict[str, Any]], bool, int | None]:
     """Links of entries matching `filters` (host and kind filter the links themselves)."""
-    entry_filters = EntryFilters(
-        domain=filters.domain,
-        tag=filters.tag,
-        category=filters.category,
-        date_from=filters.date_from,
-        date_to=filters.date_to,
-        q=filters.q,
-        post=filters.post,
-        include_drafts=filters.include_drafts,
-    )
+    entry_filters = replace(filters, host=(), link_kind=())
     where = [*entry_conditions(entry_filters, domain_aliases(conn))]
     if filters.host:
         where.append(LINKS.c.host.in_(filters.host))
