@@ -74,11 +74,21 @@ class Post(SQLModel, table=True):
     front_matter: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     front_matter_format: str = Field(max_length=16)
     html: str = Field(sa_column=Column(Text, nullable=False))
+    body_text: str = Field(
+        default="",
+        sa_column=Column(Text, nullable=False, server_default=""),
+        description="Plain text of the post (title, headings, entries): what post search reads.",
+    )
     line: int = Field(description="Line where the body starts.")
     content_hash: str = Field(max_length=64, description="Hash of the normalised text.")
     source_hash: str = Field(max_length=64, description="Hash of the file's bytes.")
     parser_version: int
     content_version: int = Field(index=True)
+    created_version: int = Field(
+        default=0,
+        sa_column=Column(Integer, nullable=False, server_default="0", index=True),
+        description="Content version that first stored this post.",
+    )
     ingested_at: dt.datetime
 
 
@@ -155,6 +165,11 @@ class Link(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
     host: str | None = Field(default=None, max_length=255, index=True)
     kind: str = Field(max_length=16, index=True)
+    url_key: str = Field(
+        default="",
+        sa_column=Column(Text, nullable=False, server_default="", index=True),
+        description="The URL normalized so that spellings of one address compare equal.",
+    )
     line: int
 
 
@@ -256,6 +271,18 @@ class IngestProblem(SQLModel, table=True):
     reason: str = Field(sa_column=Column(Text, nullable=False))
 
 
+class DeletedPost(SQLModel, table=True):
+    """A post whose file went away: what /changes reports as deleted."""
+
+    __tablename__ = "deleted_posts"
+
+    post_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    root: str = Field(sa_column=Column(Text, nullable=False))
+    source_path: str = Field(sa_column=Column(Text, nullable=False))
+    slug: str = Field(sa_column=Column(String(255), nullable=False))
+    content_version: int = Field(index=True, description="Content version of the deletion.")
+
+
 # Core table handles, for the bulk writes of the ingest and the column-level reads of the API.
 POSTS: Table = Post.__table__  # type: ignore[attr-defined]
 SECTIONS: Table = Section.__table__  # type: ignore[attr-defined]
@@ -271,3 +298,4 @@ ALIASES: Table = DomainAlias.__table__  # type: ignore[attr-defined]
 STATE: Table = ContentState.__table__  # type: ignore[attr-defined]
 RUNS: Table = IngestRun.__table__  # type: ignore[attr-defined]
 PROBLEMS: Table = IngestProblem.__table__  # type: ignore[attr-defined]
+DELETED_POSTS: Table = DeletedPost.__table__  # type: ignore[attr-defined]

@@ -10,6 +10,17 @@ from app.db import make_engine
 config = context.config
 target_metadata = SQLModel.metadata
 
+# Full-text indexes are engine-specific and live only in the migrations (revision 0002).
+_FULL_TEXT_TABLES = ("entries_fts", "posts_fts")
+_FULL_TEXT_NAMES = {"search", "ix_entries_search", "ix_posts_search"}
+
+
+def include_name(name: str | None, type_: str, _parents: object) -> bool:
+    """Leave the full-text tables, columns and indexes out of Alembic's comparison."""
+    if type_ == "table" and name is not None and name.startswith(_FULL_TEXT_TABLES):
+        return False
+    return not (type_ in ("column", "index") and name in _FULL_TEXT_NAMES)
+
 
 def run_migrations_offline() -> None:
     """Emit SQL for the configured URL without connecting."""
@@ -44,6 +55,7 @@ def _run(connection: object) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # type: ignore[attr-defined]
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -14,7 +14,7 @@ from markdown_it.token import Token
 
 from app.ingest.html_links import html_anchors, is_closing_anchor, opening_anchor_href
 from app.ingest.identity import slug_of
-from app.ingest.links import host_of, is_storable, kind_of
+from app.ingest.links import host_of, is_storable, kind_of, url_key
 from app.ingest.problems import Problem
 from app.render import MAX_NESTING, render
 
@@ -67,6 +67,7 @@ class ParsedLink:
     host: str | None
     kind: str
     line: int
+    url_key: str = ""
 
 
 @dataclass(slots=True)
@@ -342,7 +343,7 @@ class _Walker:
         if not is_storable(url):
             return None
         host = host_of(url)
-        link = ParsedLink(entry, url, text, host, kind_of(url, host), line)
+        link = ParsedLink(entry, url, text, host, kind_of(url, host), line, url_key(url))
         self.links.append(link)
         return link
 

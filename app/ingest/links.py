@@ -1,5 +1,6 @@
 """What a link target is: whether it counts as a link, its host, and its kind."""
 
+import re
 from urllib.parse import urlsplit
 
 LINK_SCHEMES = {"http", "https", "mailto"}
@@ -93,3 +94,39 @@ def kind_of(url: str, host: str | None) -> str:
         parent = host.split(".", 1)[1] if host.count(".") > 1 else ""
         kind = _HOST_KINDS.get(parent) if parent in ("arxiv.org", "huggingface.co") else None
     return kind or "article"
+
+
+# Query parameters that only say where a click came from.
+_TRACKING = re.compile(r"utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|_hsenc|_hsmi")
+# arXiv serves one paper at /abs/ID, /pdf/ID, /pdf/ID.pdf, /html/ID, each with or without vN.
+_ARXIV_PATH = re.compile(r"/(?:abs|pdf|html)/(.+?)(?:v\d+)?(?:\.pdf)?")
+
+
+def url_key(url: str) -> str:
+    """One key per address, however it was spelled; what /urls groups links by.
+
+    Drops what never changes the page: http vs https, host case, `www.`, a default port,
+    the fragment, tracking parameters, a trailing slash; an arXiv paper's abstract, PDF and
+    versions share one key. Other targets (mailto, relative) are kept as written.
+    """
+    text = url.strip()
+    if link_scheme(text) not in ("http", "https"):
+        return text
+    try:
+        parts = urlsplit(text)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return text
+    if not host:
+        return text
+    host = host.removeprefix("www.")
+    path = parts.path.rstrip("/")
+    if host in ("arxiv.org", "export.arxiv.org") and (paper := _ARXIV_PATH.fullmatch(path)):
+        host, path = "arxiv.org", f"/abs/{paper.group(1)}"
+    netloc = host if port in (None, 80, 443) else f"{host}:{port}"
+    kept = [
+        pair
+        for pair in parts.query.split("&")
+        if pair and not _TRACKING.fullmatch(pair.partition("=")[0].lower())
+    ]
+    return f"https://{netloc}{path}" + (f"?{'&'.join(kept)}" if kept else "")

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Table, delete, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -21,6 +21,7 @@ from app.ingest.problems import Problem
 from app.models import (
     ALIASES,
     CATEGORIES,
+    DELETED_POSTS,
     ENTRIES,
     ENTRY_TAGS,
     LINKS,
@@ -181,8 +182,15 @@ class Writer:
         try:
             with self.engine.begin() as conn:
                 version = _bump(conn)
+                ids = [post.post_id for post in posts]
+                created = dict(
+                    conn.execute(
+                        select(POSTS.c.id, POSTS.c.created_version).where(POSTS.c.id.in_(ids))
+                    ).all()
+                )
+                conn.execute(delete(DELETED_POSTS).where(DELETED_POSTS.c.post_id.in_(ids)))
                 for post in posts:
-                    self._replace(conn, root, post, version)
+                    self._replace(conn, root, post, version, created.get(post.post_id, version))
             return {}
         except SQLAlchemyError as error:
             if len(posts) == 1:
@@ -193,10 +201,12 @@ class Writer:
             refused.update(self.replace_posts(root, [post]))
         return refused
 
-    def _replace(self, conn: Connection, root: str, post: PostWrite, version: int) -> None:
+    def _replace(
+        self, conn: Connection, root: str, post: PostWrite, version: int, created: int
+    ) -> None:
         """Delete a post's rows (children cascade) and insert the new ones."""
         conn.execute(delete(POSTS).where(POSTS.c.id == post.post_id))
-        conn.execute(insert(POSTS), [_post_row(root, post, version)])
+        conn.execute(insert(POSTS), [_post_row(root, post, version, created)])
         self._insert_children(conn, post.post_id, post.parsed)
 
     def delete_posts(self, post_ids: Iterable[int]) -> None:
@@ -205,23 +215,37 @@ class Writer:
         if not ids:
             return
         with self.engine.begin() as conn:
-            _bump(conn)
+            version = _bump(conn)
             for start in range(0, len(ids), 500):
-                conn.execute(delete(POSTS).where(POSTS.c.id.in_(ids[start : start + 500])))
+                chunk = ids[start : start + 500]
+                gone = select(
+                    POSTS.c.id, POSTS.c.root, POSTS.c.source_path, POSTS.c.slug, literal(version)
+                ).where(POSTS.c.id.in_(chunk))
+                conn.execute(delete(DELETED_POSTS).where(DELETED_POSTS.c.post_id.in_(chunk)))
+                conn.execute(
+                    insert(DELETED_POSTS).from_select(
+                        ["post_id", "root", "source_path", "slug", "content_version"], gone
+                    )
+                )
+                conn.execute(delete(POSTS).where(POSTS.c.id.in_(chunk)))
 
     def rename_posts(self, slugs: dict[int, str]) -> None:
         """Give existing posts new slugs (collisions appeared or went away)."""
         if not slugs:
             return
         with self.engine.begin() as conn:
-            _bump(conn)
+            version = _bump(conn)
             # Two passes so that slugs swapping between posts never trip the unique index.
             for post_id in slugs:
                 conn.execute(
                     update(POSTS).where(POSTS.c.id == post_id).values(slug=f"~renaming-{post_id}")
                 )
             for post_id, slug in slugs.items():
-                conn.execute(update(POSTS).where(POSTS.c.id == post_id).values(slug=slug))
+                conn.execute(
+                    update(POSTS)
+                    .where(POSTS.c.id == post_id)
+                    .values(slug=slug, content_version=version)
+                )
 
     def apply_aliases(self, aliases: dict[str, str], aliases_hash: str) -> bool:
         """Replace the domain aliases when the file changed; True when something changed."""
@@ -317,6 +341,7 @@ class Writer:
                         "text": link.text,
                         "host": link.host,
                         "kind": link.kind,
+                        "url_key": link.url_key,
                         "line": link.line,
                     }
                     for index, link in enumerate(parsed.links)
@@ -373,9 +398,12 @@ def _bump(conn: Connection) -> int:
     return int(conn.execute(select(STATE.c.version).where(STATE.c.id == 1)).scalar_one())
 
 
-def _post_row(root: str, post: PostWrite, version: int) -> dict[str, Any]:
+def _post_row(root: str, post: PostWrite, version: int, created: int) -> dict[str, Any]:
     """The `posts` row of a parsed post."""
     parsed = post.parsed
+    body_text = "\n".join(
+        [*(s.heading for s in parsed.sections), *(e.text for e in parsed.entries)]
+    )
     return {
         "id": post.post_id,
         "root": root,
@@ -390,11 +418,13 @@ def _post_row(root: str, post: PostWrite, version: int) -> dict[str, Any]:
         "front_matter": parsed.front_matter,
         "front_matter_format": parsed.front_matter_format,
         "html": parsed.html,
+        "body_text": body_text,
         "line": parsed.body_line,
         "content_hash": post.content_hash,
         "source_hash": post.source_hash,
         "parser_version": PARSER_VERSION,
         "content_version": version,
+        "created_version": created,
         "ingested_at": _utcnow(),
     }
 

@@ -303,8 +303,10 @@ def test_a_post_the_database_refuses_fails_alone(
     (seed_dir / "2024-05-02-kept.md").write_text("## A\n* kept\n")
     real_row = sync._post_row
 
-    def row_with_bad_slug(root: str, post: sync.PostWrite, version: int) -> dict[str, object]:
-        row = real_row(root, post, version)
+    def row_with_bad_slug(
+        root: str, post: sync.PostWrite, version: int, created: int
+    ) -> dict[str, object]:
+        row = real_row(root, post, version, created)
         if post.path == "2024-05-01-refused.md":
             row["slug"] = None  # NOT NULL: every engine refuses this row
         return row
