@@ -5,6 +5,9 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.queries.facets import FacetName
+from app.queries.timeline import Interval
+
 T = TypeVar("T")
 
 
@@ -100,6 +103,41 @@ class EntryOut(BaseModel):
     source: SourceRef = Field(description="Where the entry was written.")
 
 
+class FacetCount(BaseModel):
+    """One value of a facet with the number of matching entries having it."""
+
+    value: str | int | None = Field(
+        description="A domain slug, tag, category, host or link kind; for `year` the year as "
+        "a number, null counting the undated entries.",
+        examples=["arxiv.org"],
+    )
+    count: int = Field(
+        description="Matching entries having this value, each entry counted once.", examples=[2]
+    )
+
+
+class EntryPage(Page[EntryOut]):
+    """The /entries envelope: a page of entries, plus facet counts when asked for."""
+
+    facets: dict[FacetName, list[FacetCount]] = Field(
+        default_factory=dict,
+        # Left out, rather than null, unless asked for; the other envelope keys never are.
+        exclude_if=lambda value: not value,
+        description="Present only with `facets=`: for each facet asked for, its top 50 values "
+        "over all entries matching the filters (every page, not this one), most common first "
+        "then by value.",
+        examples=[
+            {
+                "host": [
+                    {"value": "arxiv.org", "count": 2},
+                    {"value": "huggingface.co", "count": 1},
+                ],
+                "link_kind": [{"value": "paper", "count": 2}, {"value": "article", "count": 1}],
+            }
+        ],
+    )
+
+
 class SectionOut(BaseModel):
     """A section of a post with its entries and subsections."""
 
@@ -161,6 +199,25 @@ class LinkDetail(LinkOut):
     date: dt.date | None = Field(description="The post's date.")
 
 
+class TimelineBucket(BaseModel):
+    """One period holding at least one matching entry."""
+
+    period_start: dt.date = Field(
+        description="First day of the period (a Monday for weeks).", examples=["2023-12-01"]
+    )
+    entries: int = Field(description="Matching entries dated in the period.", examples=[9])
+    links: int = Field(description="Links in those entries.", examples=[6])
+
+
+class Timeline(BaseModel):
+    """Matching entries and their links per period, oldest period first."""
+
+    interval: Interval = Field(description="Length of each period.", examples=["month"])
+    buckets: list[TimelineBucket] = Field(
+        description="Periods with at least one matching dated entry, in chronological order."
+    )
+
+
 class Health(BaseModel):
     """Liveness or readiness."""
 
@@ -183,3 +240,46 @@ class Problem(BaseModel):
     errors: list[dict[str, str]] | None = Field(
         default=None, description="For invalid input: each bad parameter and why."
     )
+
+
+class SearchHit(BaseModel):
+    """One search result: the entry (or post) with its relevance and a highlighted snippet."""
+
+    score: float = Field(
+        description="Relevance; higher is better, comparable within one answer only."
+    )
+    snippet: str = Field(
+        description="The best matching passage: escaped text with `<mark>` around the "
+        "matched words, safe for `innerHTML`.",
+        examples=["What's up with <mark>Mixtral</mark>? Its the first 8 …"],
+    )
+    entry: EntryOut | None = Field(default=None, description="The entry (with `type=entry`).")
+    post: PostSummary | None = Field(default=None, description="The post (with `type=post`).")
+
+
+class ChangedPost(BaseModel):
+    """A post stored or re-stored after the version asked about."""
+
+    id: int = Field(description="Stable post id.")
+    slug: str = Field(description="Current slug (fetch `/posts/{slug}`).")
+    source_path: str = Field(description="Path of the file, relative to the content folder.")
+    content_version: int = Field(description="Version of its latest change.")
+
+
+class DeletedPostOut(BaseModel):
+    """A post whose file went away after the version asked about."""
+
+    id: int = Field(description="Stable id the post had.")
+    slug: str = Field(description="The slug it had.")
+    source_path: str = Field(description="Path the file had.")
+    content_version: int = Field(description="Version of the deletion.")
+
+
+class ChangesOut(BaseModel):
+    """What changed between two content versions."""
+
+    since: int = Field(description="The version asked about.")
+    version: int = Field(description="The current version: pass it as `since` next time.")
+    added: list[ChangedPost] = Field(description="Posts that did not exist at `since`.")
+    updated: list[ChangedPost] = Field(description="Posts that existed and changed.")
+    deleted: list[DeletedPostOut] = Field(description="Posts removed since then.")

@@ -51,6 +51,9 @@ measured from send to full response, so queueing inside the server is included):
   requests than there are distinct URLs, otherwise it is flagged; "issued" counts the
   requests still in flight when wrk stops), so each answer runs the real query path.
   Targets: >= 2x Datasette req/s and p99 < 150 ms.
+* learnlog /search: right after the uncached run, the same load on ``/search`` URLs (one
+  or two words drawn from stored entry texts, a third with a domain filter, limit=50,
+  every URL distinct): full-text ranking, snippets and hydration per request.
 * learnlog revalidated: the last ``--urls`` URLs are first fetched once with httpx to
   learn their ETags (that sequential pass is also reported as the unloaded latency of one
   request at a time), then wrk repeats them with ``If-None-Match``; the 304 share is
@@ -434,6 +437,28 @@ def make_queries(vocab: Vocabulary, count: int, seed: int) -> list[Query]:
             seen.add(key)
             queries.append(Query(key))
     return queries
+
+
+def search_paths(db: Path, vocab: Vocabulary, count: int, seed: int) -> list[str]:
+    """`count` distinct /search URLs: words drawn from stored entry texts, one or two of
+    them, a third of them with a domain filter, always limit=50."""
+    rng = random.Random(seed)
+    with contextlib.closing(connect_readonly(db)) as conn:
+        texts = [row[0] for row in conn.execute(SAMPLE_TEXTS_SQL)]
+    words = sorted({w.lower() for text in texts for w in re.findall(r"[A-Za-z]{4,}", text)})
+    domains = sorted(vocab.domains)
+    seen: set[str] = set()
+    while len(seen) < count:
+        params = [("q", " ".join(rng.sample(words, 1 if rng.random() < 0.7 else 2)))]
+        if rng.random() < 0.33:
+            params.append(("domain", rng.choice(domains)))
+        seen.add("/search?" + urlencode([*params, ("limit", str(PAGE))]))
+    paths = sorted(seen)
+    rng.shuffle(paths)
+    return paths
+
+
+SAMPLE_TEXTS_SQL = "SELECT text FROM entries ORDER BY random() LIMIT 3000"
 
 
 def heading_slugs(domain: str, aliases: dict[str, str]) -> list[str]:
@@ -940,6 +965,7 @@ def main(argv: list[str] | None = None) -> int:
 
     learnlog_result: WrkResult | None = None
     cached_result: WrkResult | None = None
+    search_result: WrkResult | None = None
     datasette_result: WrkResult | None = None
     same_rows: bool | None = None
     fetch_summary = ""
@@ -979,6 +1005,10 @@ def main(argv: list[str] | None = None) -> int:
             learnlog_result = run_wrk("learnlog uncached", base, script, uncached_file, args)
 
             print(f"  server drained its queue in {wait_idle(f'{base}/healthz'):.1f} s")
+            searches = search_paths(db, vocab, args.distinct, SEED)
+            search_file = write_lines(work / "search.txt", searches)
+            search_result = run_wrk("learnlog search", base, script, search_file, args)
+            print(f"  server drained its queue in {wait_idle(f'{base}/healthz'):.1f} s")
             print(f"\nfetching {len(revalidate)} URLs once for their ETags ...", flush=True)
             found = fetch_etags(base, [q.path() for q in revalidate])
             fetch_summary = describe_fetches(found)
@@ -1016,6 +1046,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{learnlog_result.issued} issued / {len(pool)} distinct URLs"
             if learnlog_result
             else "",
+        ),
+        run_row(
+            search_result,
+            "learnlog /search",
+            f"{search_result.issued} issued, distinct queries" if search_result else "",
         ),
         run_row(
             cached_result,

@@ -20,7 +20,8 @@ POSTGRES_ENV = "LEARNLOG_TEST_POSTGRES_URL"
 # Every table the ingest writes, children first, for resetting the shared PostgreSQL database.
 _TABLES = (
     "ingest_problems, ingest_runs, entry_tags, post_tags, post_categories, links, entries, "
-    "section_paths, sections, posts, tags, categories, domain_aliases, content_state"
+    "section_paths, sections, posts, tags, categories, domain_aliases, content_state, "
+    "deleted_posts"
 )
 
 

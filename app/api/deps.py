@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query, Request, Response
@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.errors import InvalidParameter, NotModified, Unavailable
 from app.models import STATE
 from app.queries.entries import EntryFilters
+from app.search_syntax import SearchSyntaxError, parse_search
 
 MAX_LIMIT = 200
 MAX_VALUES = 50
@@ -67,7 +68,7 @@ def _values(param: str, values: list[str]) -> tuple[str, ...]:
     return cleaned
 
 
-async def entry_filters(
+async def scope_filters(
     domain: Annotated[
         list[str],
         Query(description="Domain slug (includes sub-domains); repeat for any of several."),
@@ -93,10 +94,6 @@ async def entry_filters(
             alias="to", description="Inclusive upper bound, like `from`.", examples=["2023-12-31"]
         ),
     ] = None,
-    q: Annotated[
-        str | None,
-        Query(description="Text the entry contains (case-insensitive).", max_length=MAX_TEXT),
-    ] = None,
     post: Annotated[list[str], Query(description="Post slug; repeat for any of several.")] = [],  # noqa: B006
     host: Annotated[
         list[str], Query(description="Link host (no `www.`); repeat for any of several.")
@@ -106,7 +103,7 @@ async def entry_filters(
     ] = [],  # noqa: B006
     include_drafts: Annotated[bool, Query(description="Include draft posts.")] = False,
 ) -> EntryFilters:
-    """The filters every list shares; different parameters must all hold."""
+    """The filters every list shares except `q`; different parameters must all hold."""
     start = _parse_bound("from", date_from)
     end = _parse_bound("to", date_to)
     if start is not None and end is not None and _as_moment(start) > _as_moment(end, end=True):
@@ -117,12 +114,35 @@ async def entry_filters(
         category=_values("category", category),
         date_from=start,
         date_to=end,
-        q=q.strip() if q and q.strip() else None,
         post=_values("post", post),
         host=tuple(h.removeprefix("www.") for h in _values("host", host)),
         link_kind=_values("link_kind", link_kind),
         include_drafts=include_drafts,
     )
+
+
+ScopeFiltersDep = Annotated[EntryFilters, Depends(scope_filters)]
+
+
+async def entry_filters(
+    scope: ScopeFiltersDep,
+    q: Annotated[
+        str | None,
+        Query(
+            description="Full-text search, the same engine as `/search`: words (all must "
+            'match; English stemming), "quoted phrases", prefixes `llm*`, exclusions `-word`.',
+            max_length=MAX_TEXT,
+        ),
+    ] = None,
+) -> EntryFilters:
+    """The filters every list shares, `q` included."""
+    query = q.strip() if q and q.strip() else None
+    if query is not None:
+        try:
+            parse_search(query)
+        except SearchSyntaxError as error:
+            raise InvalidParameter("q", str(error)) from None
+    return replace(scope, q=query)
 
 
 def _as_moment(bound: dt.date | dt.datetime, *, end: bool = False) -> dt.datetime:
@@ -171,9 +191,13 @@ PagingDep = Annotated[Paging, Depends(paging)]
 _CURSOR_KEY = b"learnlog cursor v1"
 
 
+# Parameters that add to an answer without changing which items its pages hold.
+_NOT_IN_SCOPE = {"cursor", "count", "facets"}
+
+
 def _scope(request: Request) -> str:
-    """The route and every parameter except the cursor: a cursor is valid only for these."""
-    params = sorted((k, v) for k, v in request.query_params.multi_items() if k != "cursor")
+    """The route and the parameters that decide the items: a cursor is valid only for these."""
+    params = sorted((k, v) for k, v in request.query_params.multi_items() if k not in _NOT_IN_SCOPE)
     return hashlib.blake2b(
         json.dumps([request.url.path, params]).encode(), digest_size=8
     ).hexdigest()

@@ -30,6 +30,8 @@ from app.models import (
     SECTION_PATHS,
     SECTIONS,
 )
+from app.queries.search import Matches
+from app.search_syntax import parse_search
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +114,7 @@ def entry_conditions(filters: EntryFilters, aliases: dict[str, str]) -> list[Col
         )
     where.extend(_date_conditions(e.date, e.published_at, filters))
     if filters.q:
-        where.append(func.lower(e.text).contains(filters.q.lower(), autoescape=True))
+        where.append(Matches("entries", parse_search(filters.q)))
     if filters.post:
         where.append(exists().where(POSTS.c.id == e.post_id, POSTS.c.slug.in_(filters.post)))
     if filters.host:
@@ -198,6 +200,15 @@ def capped_count(conn: Connection, matching: Select[Any]) -> int | None:
     limited = matching.limit(COUNT_CAP + 1).subquery()
     found = int(conn.execute(select(func.count()).select_from(limited)).scalar_one())
     return None if found > COUNT_CAP else found
+
+
+def entries_by_id(
+    conn: Connection, ids: Iterable[int], aliases: dict[str, str]
+) -> dict[int, dict[str, Any]]:
+    """Hydrated entries by id."""
+    query = select(*ENTRIES.c).where(ENTRIES.c.id.in_(list(ids)))
+    rows = [dict(row._mapping) for row in conn.execute(query)]
+    return {row["id"]: row for row in hydrate(conn, rows, aliases)}
 
 
 def get_entry(conn: Connection, entry_id: int) -> dict[str, Any] | None:

@@ -1,6 +1,7 @@
 """Read-side SQL for posts: filtered lists and one post with its section tree."""
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,21 @@ from app.queries.entries import (
     grouped,
     hydrate,
 )
+from app.queries.search import Matches
+from app.search_syntax import parse_search
+
+# What a post summary shows (tags, categories and counts are added by _add_post_facts).
+SUMMARY_COLUMNS = [
+    POSTS.c.id,
+    POSTS.c.slug,
+    POSTS.c.title,
+    POSTS.c.date,
+    POSTS.c.published_at,
+    POSTS.c.excerpt,
+    POSTS.c.is_draft,
+    POSTS.c.source_path,
+    POSTS.c.line,
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +42,7 @@ class PostKey:
     id: int
 
 
-def _post_conditions(filters: EntryFilters, aliases: dict[str, str]) -> list[ColumnElement[bool]]:
+def post_conditions(filters: EntryFilters, aliases: dict[str, str]) -> list[ColumnElement[bool]]:
     """Posts matching `filters`: entry-level filters select posts having such an entry."""
     p = POSTS.c
     where: list[ColumnElement[bool]] = []
@@ -45,9 +61,10 @@ def _post_conditions(filters: EntryFilters, aliases: dict[str, str]) -> list[Col
     where.extend(_date_conditions(p.date, p.published_at, filters))
     if filters.post:
         where.append(p.slug.in_(filters.post))
+    if filters.q:
+        where.append(Matches("posts", parse_search(filters.q)))
     entry_level = EntryFilters(
         domain=filters.domain,
-        q=filters.q,
         host=filters.host,
         link_kind=filters.link_kind,
         include_drafts=True,
@@ -68,7 +85,7 @@ def list_posts(
 ) -> tuple[list[dict[str, Any]], bool, int | None]:
     """A page of posts (with tags, categories and entry counts), more-flag and total."""
     p = POSTS.c
-    where = _post_conditions(filters, domain_aliases(conn))
+    where = post_conditions(filters, domain_aliases(conn))
     total = capped_count(conn, select(POSTS.c.id).where(and_(true(), *where)))
     if after is not None:
         if newest_first:
@@ -88,18 +105,7 @@ def list_posts(
                 else or_(p.date > after.date, and_(p.date == after.date, p.id > after.id))
             )
         where = [*where, after_clause]
-    columns = [
-        p.id,
-        p.slug,
-        p.title,
-        p.date,
-        p.published_at,
-        p.excerpt,
-        p.is_draft,
-        p.source_path,
-        p.line,
-    ]
-    query = select(*columns).where(and_(true(), *where))
+    query = select(*SUMMARY_COLUMNS).where(and_(true(), *where))
     if newest_first:
         query = query.order_by(p.date.desc().nulls_last(), p.id.desc())
     else:
@@ -109,6 +115,14 @@ def list_posts(
     rows = rows[:limit]
     _add_post_facts(conn, rows)
     return rows, has_more, total
+
+
+def posts_by_id(conn: Connection, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """Post summaries (as list_posts gives them) by id."""
+    query = select(*SUMMARY_COLUMNS).where(POSTS.c.id.in_(list(ids)))
+    rows = [dict(row._mapping) for row in conn.execute(query)]
+    _add_post_facts(conn, rows)
+    return {row["id"]: row for row in rows}
 
 
 def _add_post_facts(conn: Connection, rows: list[dict[str, Any]]) -> None:
@@ -174,3 +188,21 @@ def get_post(conn: Connection, slug: str) -> dict[str, Any] | None:
         (parent["sections"] if parent else roots).append(node)
     post["sections"] = roots
     return post
+
+
+def post_feed_facts(
+    conn: Connection, post_ids: Iterable[int], *, with_html: bool
+) -> dict[int, dict[str, Any]]:
+    """{post id: front matter, load time and (if asked) HTML} for one feed page, in one query.
+
+    Feeds date items by more than the list rows carry: the front matter may name an update
+    time, and an undated post has only the moment it was loaded.
+    """
+    ids = list(post_ids)
+    if not ids:
+        return {}
+    p = POSTS.c
+    columns = [p.id, p.front_matter, p.ingested_at, *([p.html] if with_html else [])]
+    return {
+        row.id: dict(row._mapping) for row in conn.execute(select(*columns).where(p.id.in_(ids)))
+    }

@@ -3,12 +3,14 @@
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
 from app.api.deps import Conditional, ConnectionDep, FiltersDep, PagingDep, encode_cursor, next_url
 from app.errors import InvalidParameter, NotFound
 from app.queries.entries import EntryKey, get_entry, list_entries
-from app.schemas import EntryOut, Page, Problem
+from app.queries.facets import FACET_NAMES, FacetName, FacetValue, entry_facets
+from app.schemas import EntryOut, EntryPage, FacetCount, Problem
 
 router = APIRouter(tags=["entries"])
 
@@ -19,6 +21,32 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         "content": {"application/problem+json": {}},
     },
 }
+
+
+async def facet_names(
+    facets: Annotated[
+        list[str],
+        Query(
+            description="Facets to count over every entry matching the filters (not just this "
+            f"page): any of {', '.join(FACET_NAMES)}, comma-separated or repeated. `year` "
+            "counts undated entries under the value null.",
+            examples=[["host,link_kind"]],
+        ),
+    ] = [],  # noqa: B006 - FastAPI copies defaults per request
+) -> tuple[FacetName, ...]:
+    """The facets asked for, in the order asked, each once."""
+    wanted: dict[FacetName, None] = {}
+    for name in (part.strip().lower() for value in facets for part in value.split(",")):
+        if not name:
+            continue
+        if name not in FACET_NAMES:
+            choices = ", ".join(FACET_NAMES)
+            raise InvalidParameter("facets", f"unknown facet {name[:50]!r}; choose from {choices}")
+        wanted[name] = None
+    return tuple(wanted)
+
+
+FacetsDep = Annotated[tuple[FacetName, ...], Depends(facet_names)]
 
 
 @router.get(
@@ -33,6 +61,7 @@ async def entries(
     conn: ConnectionDep,
     filters: FiltersDep,
     paging: PagingDep,
+    facets: FacetsDep,
     count: Annotated[
         bool,
         Query(
@@ -40,8 +69,8 @@ async def entries(
             "is given only when all results fit on the first page."
         ),
     ] = False,
-) -> Page[EntryOut]:
-    """Entries matching every filter given, newest first, one page at a time."""
+) -> EntryPage:
+    """Entries matching every filter given, newest first, one page at a time, with facets."""
     after = None
     if paging.cursor is not None:
         try:
@@ -66,11 +95,27 @@ async def entries(
         last = found.rows[-1]
         day = last["date"].isoformat() if last["date"] else None
         token = encode_cursor([day, last["post_id"], last["position"]], paging.scope)
-    return Page[EntryOut](
+    counts: dict[FacetName, list[tuple[FacetValue, int]]] = {}
+    if facets:
+        # Facets read every matching entry (hundreds of ms for a broad filter on the design
+        # corpus): the threadpool takes them so that the event loop keeps serving pages.
+        counts = await run_in_threadpool(entry_facets, conn, filters=filters, names=facets)
+    return EntryPage(
         items=[EntryOut.model_validate(row) for row in found.rows],
         next=next_url(request, response, token),
         total=found.total,
+        facets=_facet_counts(counts),
     )
+
+
+def _facet_counts(
+    counts: dict[FacetName, list[tuple[FacetValue, int]]],
+) -> dict[FacetName, list[FacetCount]]:
+    """Facet query results as the schema shapes them."""
+    return {
+        name: [FacetCount(value=value, count=count) for value, count in pairs]
+        for name, pairs in counts.items()
+    }
 
 
 @router.get(

@@ -1,0 +1,48 @@
+"""Changes: what a static-site build or a cache needs to sync incrementally."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.api.deps import Conditional, ConnectionDep
+from app.api.routes.entries import ERRORS
+from app.errors import InvalidParameter
+from app.queries.changes import changes_since, current_version
+from app.schemas import ChangesOut
+
+router = APIRouter(tags=["changes"])
+
+
+@router.get("/changes", operation_id="listChanges", dependencies=[Conditional], responses=ERRORS)
+async def changes(
+    conn: ConnectionDep,
+    since: Annotated[
+        int,
+        Query(
+            description="A content version from an earlier answer's `version` "
+            "(0 lists every post as added).",
+            ge=0,
+            le=2**53,
+        ),
+    ] = 0,
+) -> ChangesOut:
+    """Posts added, updated and deleted after content version `since`.
+
+    Keep the answer's `version` and pass it as `since` next time. A post that changed
+    several times is listed once; a slug change counts as an update. A `since` newer than
+    this database's version (a database rebuilt from scratch) is refused: start again
+    from 0.
+    """
+    version = current_version(conn)
+    if since > version:
+        raise InvalidParameter(
+            "since", f"this database is at content version {version}; start again from 0"
+        )
+    found = changes_since(conn, since)
+    return ChangesOut(
+        since=since,
+        version=found.version,
+        added=found.added,
+        updated=found.updated,
+        deleted=found.deleted,
+    )

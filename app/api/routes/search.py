@@ -1,0 +1,100 @@
+"""Search: entries or posts ranked by relevance, with highlighted snippets."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app.api.deps import (
+    Conditional,
+    ConnectionDep,
+    PagingDep,
+    ScopeFiltersDep,
+    encode_cursor,
+    next_url,
+)
+from app.api.routes.entries import ERRORS
+from app.errors import InvalidParameter
+from app.queries.entries import domain_aliases, entries_by_id, entry_conditions
+from app.queries.posts import post_conditions, posts_by_id
+from app.queries.search import ranked
+from app.schemas import EntryOut, Page, PostSummary, SearchHit
+from app.search_syntax import SearchSyntaxError, parse_search
+
+router = APIRouter(tags=["search"])
+
+# Relevance pages are numbered, not keyed: past this many hits, refine the query.
+MAX_OFFSET = 10_000
+
+
+@router.get("/search", operation_id="search", dependencies=[Conditional], responses=ERRORS)
+async def search(
+    request: Request,
+    response: Response,
+    conn: ConnectionDep,
+    filters: ScopeFiltersDep,
+    paging: PagingDep,
+    q: Annotated[
+        str,
+        Query(
+            description="What to look for: words (all must match; English stemming), "
+            '"quoted phrases", prefixes `llm*`, exclusions `-word`. Anything else a '
+            "search engine would read as syntax is refused with 422.",
+            min_length=1,
+            max_length=200,
+            examples=["mixtral"],
+        ),
+    ],
+    type: Annotated[
+        Literal["entry", "post"],
+        Query(description="Search entries (default) or whole posts (title and text)."),
+    ] = "entry",
+) -> Page[SearchHit]:
+    """Entries (or posts) matching `q` and every filter given, best match first.
+
+    Each hit carries its relevance score (higher is better; comparable within one answer
+    only) and a snippet of the matching text with `<mark>` around the matched words; the
+    snippet is escaped text plus those marks, safe for `innerHTML`.
+    """
+    try:
+        query = parse_search(q)
+    except SearchSyntaxError as error:
+        raise InvalidParameter("q", str(error)) from None
+    offset = 0
+    if paging.cursor is not None:
+        try:
+            (offset,) = paging.cursor
+            offset = int(offset)
+        except (TypeError, ValueError):
+            raise InvalidParameter("cursor", "not a cursor this API issued") from None
+    aliases = domain_aliases(conn)
+    if type == "entry":
+        where = entry_conditions(filters, aliases)
+        hits = ranked(conn, "entries", query, where, limit=paging.limit + 1, offset=offset)
+    else:
+        where = post_conditions(filters, aliases)
+        hits = ranked(conn, "posts", query, where, limit=paging.limit + 1, offset=offset)
+    has_more = len(hits) > paging.limit and offset + paging.limit < MAX_OFFSET
+    hits = hits[: paging.limit]
+    ids = [hit.id for hit in hits]
+    if type == "entry":
+        entries = entries_by_id(conn, ids, aliases)
+        items = [
+            SearchHit(
+                score=hit.score, snippet=hit.snippet, entry=EntryOut.model_validate(entries[hit.id])
+            )
+            for hit in hits
+            if hit.id in entries
+        ]
+    else:
+        posts = posts_by_id(conn, ids)
+        items = [
+            SearchHit(
+                score=hit.score,
+                snippet=hit.snippet,
+                post=PostSummary.model_validate(posts[hit.id]),
+            )
+            for hit in hits
+            if hit.id in posts
+        ]
+    token = encode_cursor([offset + paging.limit], paging.scope) if has_more else None
+    return Page[SearchHit](items=items, next=next_url(request, response, token), total=None)

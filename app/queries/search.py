@@ -1,0 +1,162 @@
+"""Full-text search on both engines: the match condition, ranked hits and snippets.
+
+SQLite answers from the FTS5 tables `entries_fts` / `posts_fts` (bm25 ranking,
+`snippet()`), PostgreSQL from the `search` tsvector columns (`ts_rank`, `ts_headline`);
+both are created by migration 0002 and kept in step with the rows they index.
+"""
+
+import html
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import (
+    BindParameter,
+    Boolean,
+    ColumnElement,
+    Connection,
+    FromClause,
+    and_,
+    bindparam,
+    column,
+    func,
+    literal_column,
+    select,
+    true,
+)
+from sqlalchemy import table as sql_table
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.visitors import InternalTraversal
+
+from app.models import ENTRIES, POSTS
+from app.search_syntax import SearchQuery, Term
+
+Target = Literal["entries", "posts"]
+
+# Snippet highlight markers: control characters no text contains, replaced by <mark> after
+# the snippet is HTML-escaped, so a hit never carries markup from the source.
+_START, _STOP = "\x02", "\x03"
+_SNIPPET_TOKENS = 24
+_HEADLINE_OPTIONS = f"StartSel={_START}, StopSel={_STOP}, MaxWords=35, MinWords=15"
+_ENGLISH: ColumnElement[Any] = literal_column("'english'::regconfig")
+
+
+def _tsquery(query: SearchQuery) -> ColumnElement[Any]:
+    """The query as a PostgreSQL tsquery expression (words are letters and digits only)."""
+
+    def one(term: Term) -> ColumnElement[Any]:
+        words = [*term.words[:-1], term.words[-1] + (":*" if term.prefix else "")]
+        return func.to_tsquery(_ENGLISH, " <-> ".join(words))
+
+    combined = one(query.include[0])
+    for term in query.include[1:]:
+        combined = func.tsquery_and(combined, one(term))
+    for term in query.exclude:
+        combined = func.tsquery_and(combined, func.tsquery_not(one(term)))
+    return combined
+
+
+class Matches(ColumnElement[bool]):
+    """True for rows of `target` the query matches: an FTS5 probe or a tsvector `@@`."""
+
+    type = Boolean()
+    inherit_cache = True
+    _traverse_internals = [  # noqa: RUF012 - SQLAlchemy's own declaration style
+        ("target", InternalTraversal.dp_string),
+        ("fts5", InternalTraversal.dp_clauseelement),
+        ("tsquery", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, target: Target, query: SearchQuery) -> None:
+        self.target = target
+        self.fts5: BindParameter[str] = bindparam(None, query.fts5(), unique=True)
+        self.tsquery = _tsquery(query)
+
+
+@compiles(Matches, "sqlite")
+def _matches_sqlite(element: Matches, compiler: SQLCompiler, **kw: Any) -> str:
+    fts = f"{element.target}_fts"
+    match = compiler.process(element.fts5, **kw)
+    return f"{element.target}.id IN (SELECT rowid FROM {fts} WHERE {fts} MATCH {match})"
+
+
+@compiles(Matches, "postgresql")
+def _matches_postgresql(element: Matches, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"{element.target}.search @@ ({compiler.process(element.tsquery, **kw)})"
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A ranked match: the row id, its score (higher is better) and a highlighted snippet."""
+
+    id: int
+    score: float
+    snippet: str
+
+
+def ranked(
+    conn: Connection,
+    target: Target,
+    query: SearchQuery,
+    where: list[ColumnElement[bool]],
+    *,
+    limit: int,
+    offset: int,
+) -> list[Hit]:
+    """One page of `target` rows matching `query` and `where`, best first, with snippets."""
+    table = ENTRIES if target == "entries" else POSTS
+    if conn.dialect.name == "sqlite":
+        fts: ColumnElement[Any] = literal_column(f"{target}_fts")
+        # A word in a post's title weighs ten times one in its text (PostgreSQL: weight A/B).
+        weights = (10.0, 1.0) if target == "posts" else ()
+        score: ColumnElement[Any] = -func.bm25(fts, *weights)
+        index = sql_table(f"{target}_fts", column("rowid"))
+        source: FromClause = table.join(index, index.c.rowid == table.c.id)
+        matching = fts.op("MATCH")(bindparam(None, query.fts5(), unique=True))
+    else:
+        tsquery = _tsquery(query)
+        score = func.ts_rank(literal_column(f"{target}.search"), tsquery)
+        source = table
+        matching = literal_column(f"{target}.search").op("@@")(tsquery)
+    page = (
+        select(table.c.id, score.label("score"))
+        .select_from(source)
+        .where(and_(true(), matching, *where))
+        .order_by(literal_column("score").desc(), table.c.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    scores = [(row.id, float(row.score)) for row in conn.execute(page)]
+    snippets = _snippets(conn, target, query, [row_id for row_id, _ in scores])
+    return [Hit(row_id, score, snippets.get(row_id, "")) for row_id, score in scores]
+
+
+def _snippets(
+    conn: Connection, target: Target, query: SearchQuery, ids: list[int]
+) -> dict[int, str]:
+    """Highlighted excerpts of the rows `ids`, computed for the page only."""
+    if not ids:
+        return {}
+    table = ENTRIES if target == "entries" else POSTS
+    if conn.dialect.name == "sqlite":
+        fts: ColumnElement[Any] = literal_column(f"{target}_fts")
+        index = sql_table(f"{target}_fts", column("rowid"))
+        statement = (
+            select(index.c.rowid, func.snippet(fts, -1, _START, _STOP, "…", _SNIPPET_TOKENS))
+            .select_from(index)
+            .where(
+                fts.op("MATCH")(bindparam(None, query.fts5(), unique=True)),
+                index.c.rowid.in_(ids),
+            )
+        )
+    else:
+        text = table.c.text if target == "entries" else table.c.body_text
+        statement = select(
+            table.c.id, func.ts_headline(_ENGLISH, text, _tsquery(query), _HEADLINE_OPTIONS)
+        ).where(table.c.id.in_(ids))
+    return {row_id: _highlighted(raw or "") for row_id, raw in conn.execute(statement)}
+
+
+def _highlighted(raw: str) -> str:
+    """Escape a snippet for HTML, then turn the engine's markers into <mark> elements."""
+    return html.escape(raw, quote=False).replace(_START, "<mark>").replace(_STOP, "</mark>")

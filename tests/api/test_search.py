@@ -1,0 +1,123 @@
+"""Full-text search through HTTP: /search, and `q` on /entries and /posts, on both engines."""
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import Ingest
+
+
+def _texts(body: dict[str, object]) -> list[str]:
+    return [hit["entry"]["text"] for hit in body["items"]]  # type: ignore[attr-defined, index]
+
+
+def test_search_finds_mixtral_with_a_marked_snippet(seeded: TestClient) -> None:
+    response = seeded.get("/search", params={"q": "mixtral"})
+    assert response.status_code == 200
+    hits = response.json()["items"]
+    mixtral = next(hit for hit in hits if hit["entry"]["text"].startswith("What's up with Mixtral"))
+    assert "<mark>Mixtral</mark>" in mixtral["snippet"]
+    assert mixtral["score"] > 0
+    assert mixtral["entry"]["links"], "hits are whole entries, links included"
+    assert hits[0]["score"] >= hits[-1]["score"]
+
+
+@pytest.mark.parametrize(
+    ("q", "reason"),
+    [('"unbalanced', "unbalanced quote"), ("*", "no word"), ("NEAR(", "not search syntax")],
+)
+def test_syntax_an_engine_would_reject_is_a_422(seeded: TestClient, q: str, reason: str) -> None:
+    for path in ("/search", "/entries", "/posts"):
+        response = seeded.get(path, params={"q": q})
+        assert response.status_code == 422, path
+        assert response.headers["content-type"] == "application/problem+json"
+        error = response.json()["errors"][0]
+        assert error["param"] == "q"
+        assert reason in error["message"]
+
+
+def test_phrase_prefix_and_exclusion(seeded: TestClient) -> None:
+    phrase = _texts(seeded.get("/search", params={"q": '"sparse moe"'}).json())
+    assert len(phrase) == 1
+    assert "sparse MoE" in phrase[0]
+
+    prefixed = _texts(seeded.get("/search", params={"q": "llm*", "limit": 50}).json())
+    assert "Apple LLMs:" in prefixed
+    assert all("llm" in text.lower() for text in prefixed)
+
+    without_apple = _texts(seeded.get("/search", params={"q": "llm -apple", "limit": 50}).json())
+    assert without_apple
+    assert all("apple" not in text.lower() for text in without_apple)
+    assert all("llm" in text.lower() for text in without_apple)
+
+
+def test_search_combines_with_filters(seeded: TestClient) -> None:
+    everywhere = _texts(seeded.get("/search", params={"q": "llm*", "limit": 50}).json())
+    genai = _texts(seeded.get("/search", params={"q": "llm*", "domain": "genai"}).json())
+    assert genai
+    assert set(genai) < set(everywhere)
+    nothing = seeded.get("/search", params={"q": "mixtral", "from": "2030-01-01"}).json()
+    assert nothing["items"] == []
+
+
+def test_q_on_entries_uses_the_search_engine(seeded: TestClient) -> None:
+    # Stemming: "serving" finds "serve"; substring matching would not.
+    found = seeded.get("/entries", params={"q": "serving"}).json()["items"]
+    assert any("serve" in item["text"] for item in found)
+    posts = seeded.get("/posts", params={"q": "mixtral"}).json()["items"]
+    assert [post["slug"] for post in posts] == ["2023-12-24-learning-logs"]
+
+
+def test_post_search_ranks_title_matches(
+    client: TestClient, ingest: Ingest, tmp_path: Path
+) -> None:
+    (tmp_path / "2024-01-01-rust.md").write_text("# Rust notes\n\n## Systems\n* borrow checker\n")
+    (tmp_path / "2024-01-02-misc.md").write_text("# Misc\n\n## Systems\n* a rust crate, rust\n")
+    ingest(tmp_path)
+    hits = client.get("/search", params={"q": "rust", "type": "post"}).json()["items"]
+    assert [hit["post"]["slug"] for hit in hits] == ["2024-01-01-rust", "2024-01-02-misc"]
+    assert all(hit["entry"] is None for hit in hits)
+
+
+def test_snippets_never_carry_markup_from_the_source(
+    client: TestClient, ingest: Ingest, tmp_path: Path
+) -> None:
+    hostile = "## Web\n* beware `<script>alert(1)</script>` and <img src=x onerror=alert(1)>\n"
+    (tmp_path / "2024-01-01-x.md").write_text(hostile)
+    ingest(tmp_path)
+    hits = client.get("/search", params={"q": "beware"}).json()["items"]
+    assert len(hits) == 1
+    snippet = hits[0]["snippet"]
+    assert "<mark>beware</mark>" in snippet
+    assert "<script" not in snippet
+    assert "<img" not in snippet
+    assert "alert(1)" in snippet  # the text stays (escaped or with the tag dropped)
+
+
+def test_search_pages_follow_next(client: TestClient, ingest: Ingest, tmp_path: Path) -> None:
+    lines = "\n".join(f"* kernel note {n}" for n in range(7))
+    (tmp_path / "2024-01-01-k.md").write_text(f"## Systems\n{lines}\n")
+    ingest(tmp_path)
+    seen: list[int] = []
+    url: str | None = "/search?q=kernel&limit=3"
+    while url:
+        body = client.get(url).json()
+        seen.extend(hit["entry"]["id"] for hit in body["items"])
+        url = body["next"]
+    assert len(seen) == 7
+    assert len(set(seen)) == 7
+
+
+def test_search_index_follows_edits(client: TestClient, ingest: Ingest, tmp_path: Path) -> None:
+    post = tmp_path / "2024-01-01-x.md"
+    post.write_text("## Notes\n* about zebras\n")
+    ingest(tmp_path)
+    assert len(client.get("/search", params={"q": "zebra"}).json()["items"]) == 1
+    post.write_text("## Notes\n* about giraffes\n")
+    ingest(tmp_path)
+    assert client.get("/search", params={"q": "zebra"}).json()["items"] == []
+    assert len(client.get("/search", params={"q": "giraffe"}).json()["items"]) == 1
+    post.unlink()
+    ingest(tmp_path)
+    assert client.get("/search", params={"q": "giraffe"}).json()["items"] == []
