@@ -9,7 +9,17 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi_offline import FastAPIOffline
 
 from app import __version__
-from app.api.routes import changes, entries, feeds, health, posts, search, taxonomy, timeline
+from app.api.routes import (
+    changes,
+    entries,
+    feeds,
+    health,
+    posts,
+    search,
+    taxonomy,
+    timeline,
+    urls,
+)
 from app.db import make_engine
 from app.errors import install_error_handlers
 from app.settings import Settings, get_settings
@@ -53,7 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["If-None-Match"],
         expose_headers=["ETag", "Link"],
     )
-    for module in (entries, posts, search, feeds, taxonomy, timeline, changes, health):
+    for module in (entries, posts, search, feeds, taxonomy, urls, timeline, changes, health):
         app.include_router(module.router)
     return app
 

@@ -283,3 +283,20 @@ class ChangesOut(BaseModel):
     added: list[ChangedPost] = Field(description="Posts that did not exist at `since`.")
     updated: list[ChangedPost] = Field(description="Posts that existed and changed.")
     deleted: list[DeletedPostOut] = Field(description="Posts removed since then.")
+
+
+class UrlOut(BaseModel):
+    """One cited address, with how often and when it was logged."""
+
+    url: str = Field(description="One spelling of the address as written in a post.")
+    url_key: str = Field(
+        description="The normalized address all its spellings share.",
+        examples=["https://arxiv.org/abs/2310.07704"],
+    )
+    host: str | None = Field(description="Host without `www.`.")
+    link_kind: str = Field(description="paper, code, model, video, social, email, ...")
+    times: int = Field(description="How many links point at it.")
+    entries: int = Field(description="How many entries cite it.")
+    first_date: dt.date | None = Field(description="Date of the first post citing it.")
+    last_date: dt.date | None = Field(description="Date of the latest post citing it.")
+    domains: list[str] = Field(description="Domains of the entries citing it.")

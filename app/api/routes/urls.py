@@ -1,0 +1,50 @@
+"""URLs: every address the logs cite, grouped however it was spelled."""
+
+from fastapi import APIRouter, Request, Response
+
+from app.api.deps import Conditional, ConnectionDep, FiltersDep, PagingDep, encode_cursor, next_url
+from app.api.routes.entries import ERRORS
+from app.errors import InvalidParameter
+from app.queries.entries import domain_aliases
+from app.queries.urls import list_urls
+from app.schemas import Page, UrlOut
+
+router = APIRouter(tags=["links"])
+
+
+@router.get("/urls", operation_id="listUrls", dependencies=[Conditional], responses=ERRORS)
+async def urls(
+    request: Request,
+    response: Response,
+    conn: ConnectionDep,
+    filters: FiltersDep,
+    paging: PagingDep,
+) -> Page[UrlOut]:
+    """Addresses cited by entries matching the filters, most often logged first.
+
+    Spellings of one address share a key: http/https, `www.`, a trailing slash, the
+    fragment and tracking parameters do not count, and an arXiv paper's abstract, PDF and
+    versions are one paper. `sort` is ignored here.
+    """
+    offset = 0
+    if paging.cursor is not None:
+        try:
+            (offset,) = paging.cursor
+            offset = int(offset)
+        except (TypeError, ValueError):
+            raise InvalidParameter("cursor", "not a cursor this API issued") from None
+    rows = list_urls(
+        conn,
+        filters=filters,
+        aliases=domain_aliases(conn),
+        limit=paging.limit + 1,
+        offset=offset,
+    )
+    token = None
+    if len(rows) > paging.limit:
+        token = encode_cursor([offset + paging.limit], paging.scope)
+    return Page[UrlOut](
+        items=[UrlOut.model_validate(row) for row in rows[: paging.limit]],
+        next=next_url(request, response, token),
+        total=None,
+    )
