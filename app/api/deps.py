@@ -165,6 +165,16 @@ class Paging:
     cursor: list[Any] | None
     scope: str
 
+    def offset(self) -> int:
+        """Where a numbered page starts (lists ranked by relevance or counts, not keys)."""
+        if self.cursor is None:
+            return 0
+        try:
+            (start,) = self.cursor
+            return int(start)
+        except (TypeError, ValueError):
+            raise InvalidParameter("cursor", "not a cursor this API issued") from None
+
 
 async def paging(
     request: Request,

@@ -59,13 +59,7 @@ async def search(
         query = parse_search(q)
     except SearchSyntaxError as error:
         raise InvalidParameter("q", str(error)) from None
-    offset = 0
-    if paging.cursor is not None:
-        try:
-            (offset,) = paging.cursor
-            offset = int(offset)
-        except (TypeError, ValueError):
-            raise InvalidParameter("cursor", "not a cursor this API issued") from None
+    offset = paging.offset()
     aliases = domain_aliases(conn)
     if type == "entry":
         where = entry_conditions(filters, aliases)

@@ -4,7 +4,6 @@ from fastapi import APIRouter, Request, Response
 
 from app.api.deps import Conditional, ConnectionDep, FiltersDep, PagingDep, encode_cursor, next_url
 from app.api.routes.entries import ERRORS
-from app.errors import InvalidParameter
 from app.queries.entries import domain_aliases
 from app.queries.urls import list_urls
 from app.schemas import Page, UrlOut
@@ -26,13 +25,7 @@ async def urls(
     fragment and tracking parameters do not count, and an arXiv paper's abstract, PDF and
     versions are one paper. `sort` is ignored here.
     """
-    offset = 0
-    if paging.cursor is not None:
-        try:
-            (offset,) = paging.cursor
-            offset = int(offset)
-        except (TypeError, ValueError):
-            raise InvalidParameter("cursor", "not a cursor this API issued") from None
+    offset = paging.offset()
     rows = list_urls(
         conn,
         filters=filters,
