@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi_offline import FastAPIOffline
@@ -22,6 +22,7 @@ from app.api.routes import (
 )
 from app.db import make_engine
 from app.errors import install_error_handlers
+from app.schemas import EDIT_URL_TEMPLATE
 from app.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -47,11 +48,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             app.state.engine.dispose()
 
+    async def edit_urls() -> None:
+        """Let `source.edit_url` in this request's answer use this app's template."""
+        EDIT_URL_TEMPLATE.set(settings.edit_url_template)
+
     app = FastAPIOffline(
         title="learnlog",
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        dependencies=[Depends(edit_urls)],
     )
     app.state.settings = settings
     install_error_handlers(app)

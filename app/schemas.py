@@ -1,9 +1,11 @@
 """The API contract: every response shape, with a description on every field."""
 
 import datetime as dt
-from typing import Any, Generic, TypeVar
+from contextvars import ContextVar
+from typing import Any, Generic, Literal, TypeVar
+from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from app.queries.facets import FacetName
 from app.queries.timeline import Interval
@@ -44,6 +46,10 @@ class LinkOut(BaseModel):
     )
 
 
+# The edit URL template of the app answering the current request (set per request).
+EDIT_URL_TEMPLATE: ContextVar[str | None] = ContextVar("edit_url_template", default=None)
+
+
 class SourceRef(BaseModel):
     """Where something was written."""
 
@@ -51,6 +57,17 @@ class SourceRef(BaseModel):
         description="Path inside its content folder.", examples=["2023-12-24-learning-logs.md"]
     )
     line: int = Field(description="1-based line in that file.", examples=[18])
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="Where to edit it, from LEARNLOG_EDIT_URL_TEMPLATE (null when unset).",
+        examples=["https://github.com/you/logs/edit/main/2023-12-24-learning-logs.md#L18"],
+    )
+    @property
+    def edit_url(self) -> str | None:
+        template = EDIT_URL_TEMPLATE.get()
+        if template is None:
+            return None
+        return template.format(path=quote(self.path), line=self.line)
 
 
 class EntryOut(BaseModel):
@@ -300,3 +317,21 @@ class UrlOut(BaseModel):
     first_date: dt.date | None = Field(description="Date of the first post citing it.")
     last_date: dt.date | None = Field(description="Date of the latest post citing it.")
     domains: list[str] = Field(description="Domains of the entries citing it.")
+
+
+class RelatedReason(BaseModel):
+    """Why an entry was picked as related."""
+
+    kind: Literal["same_url", "shared_tag", "similar_text"] = Field(
+        description="Cites the same URL, shares an inline tag, or says similar things."
+    )
+    detail: str = Field(
+        description="The URL, the tag, or the matching passage (escaped text with `<mark>`)."
+    )
+
+
+class RelatedEntry(BaseModel):
+    """An entry related to the one asked about, with every reason it was picked."""
+
+    entry: EntryOut
+    reasons: list[RelatedReason] = Field(description="Strongest first.")

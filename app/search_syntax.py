@@ -36,6 +36,7 @@ class SearchQuery:
 
     include: tuple[Term, ...]
     exclude: tuple[Term, ...]
+    any_of: bool = False  # any included term suffices (similarity), instead of all
 
     def fts5(self) -> str:
         """The query as an FTS5 MATCH expression (every term quoted, so never syntax)."""
@@ -43,7 +44,8 @@ class SearchQuery:
         def render(term: Term) -> str:
             return '"' + " ".join(term.words) + '"' + ("*" if term.prefix else "")
 
-        text = " AND ".join(render(term) for term in self.include)
+        joiner = " OR " if self.any_of else " AND "
+        text = joiner.join(render(term) for term in self.include)
         for term in self.exclude:
             text = f"({text}) NOT {render(term)}"
         return text
@@ -104,3 +106,91 @@ def parse_search(text: str) -> SearchQuery:
     if not include:
         raise SearchSyntaxError("needs at least one word to look for (not only exclusions)")
     return SearchQuery(tuple(include), tuple(exclude))
+
+
+# Words too common to say two texts are about the same thing.
+_STOPWORDS = frozenset(
+    {
+        "about",
+        "above",
+        "after",
+        "again",
+        "also",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "could",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "from",
+        "further",
+        "have",
+        "having",
+        "here",
+        "into",
+        "just",
+        "more",
+        "most",
+        "much",
+        "must",
+        "only",
+        "other",
+        "over",
+        "same",
+        "should",
+        "some",
+        "such",
+        "than",
+        "that",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "under",
+        "until",
+        "very",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "will",
+        "with",
+        "would",
+        "your",
+        "like",
+        "make",
+        "made",
+        "many",
+        "using",
+        "used",
+        "uses",
+        "via",
+    }
+)
+
+
+def similarity_query(text: str, *, most: int = 8) -> SearchQuery | None:
+    """A query matching texts that share the most telling words of `text` (any of them).
+
+    Telling words: at least four letters, not common English, longest first (a cheap
+    stand-in for rarity). None when the text has none.
+    """
+    words = {word.lower() for word in _WORD.findall(text) if len(word) >= 4}
+    telling = sorted(words - _STOPWORDS, key=lambda word: (-len(word), word))[:most]
+    if not telling:
+        return None
+    return SearchQuery(tuple(Term((word,)) for word in telling), (), any_of=True)

@@ -3,7 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,11 +30,28 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(
         default=["*"], description="Origins browsers may call the API from (default: any)."
     )
+    edit_url_template: str | None = Field(
+        default=None,
+        description="Where a source file can be edited, with `{path}` and `{line}`: for "
+        "example https://github.com/you/logs/edit/main/{path}#L{line}. Every entry and post "
+        "then carries `source.edit_url`.",
+    )
     ingest_workers: int = Field(
         default=0,
         ge=0,
         description="Parser processes for ingest; 0 means one per CPU core.",
     )
+
+    @field_validator("edit_url_template")
+    @classmethod
+    def _known_placeholders(cls, template: str | None) -> str | None:
+        """Refuse a template that names anything but {path} and {line}."""
+        if template:
+            try:
+                template.format(path="post.md", line=1)
+            except (KeyError, IndexError, ValueError) as error:
+                raise ValueError(f"use only {{path}} and {{line}} ({error!r})") from None
+        return template or None
 
     def resolved_aliases_file(self, content_dir: Path) -> Path | None:
         """The aliases file to apply for `content_dir`, or None when there is none."""

@@ -48,9 +48,10 @@ def _tsquery(query: SearchQuery) -> ColumnElement[Any]:
         words = [*term.words[:-1], term.words[-1] + (":*" if term.prefix else "")]
         return func.to_tsquery(_ENGLISH, " <-> ".join(words))
 
+    join = func.tsquery_or if query.any_of else func.tsquery_and
     combined = one(query.include[0])
     for term in query.include[1:]:
-        combined = func.tsquery_and(combined, one(term))
+        combined = join(combined, one(term))
     for term in query.exclude:
         combined = func.tsquery_and(combined, func.tsquery_not(one(term)))
     return combined

@@ -8,9 +8,18 @@ from fastapi.concurrency import run_in_threadpool
 
 from app.api.deps import Conditional, ConnectionDep, FiltersDep, PagingDep, encode_cursor, next_url
 from app.errors import InvalidParameter, NotFound
-from app.queries.entries import EntryKey, get_entry, list_entries
+from app.queries.entries import EntryKey, domain_aliases, get_entry, list_entries
 from app.queries.facets import FACET_NAMES, FacetName, FacetValue, entry_facets
-from app.schemas import EntryOut, EntryPage, FacetCount, Problem
+from app.queries.related import related_entries
+from app.schemas import (
+    EntryOut,
+    EntryPage,
+    FacetCount,
+    Page,
+    Problem,
+    RelatedEntry,
+    RelatedReason,
+)
 
 router = APIRouter(tags=["entries"])
 
@@ -133,3 +142,34 @@ async def entry(
     if row is None:
         raise NotFound(f"no entry with id {entry_id}")
     return EntryOut.model_validate(row)
+
+
+@router.get(
+    "/entries/{entry_id}/related",
+    operation_id="listRelatedEntries",
+    dependencies=[Conditional],
+    responses={404: {"model": Problem, "description": "No such entry"}, **ERRORS},
+)
+async def related(
+    conn: ConnectionDep,
+    entry_id: int = Path(description="Entry id, as listed by /entries.", ge=1, le=2**53),
+    limit: Annotated[int, Query(description="How many related entries (1-50).", ge=1, le=50)] = 10,
+) -> Page[RelatedEntry]:
+    """Entries that cite the same URL, share an inline tag, or say similar things.
+
+    Same URL ranks first, then a shared tag, then text similarity (a full-text match on
+    the entry's most telling words); each item lists every reason it was picked. Drafts
+    are left out. One page: `next` is always null.
+    """
+    row = get_entry(conn, entry_id)
+    if row is None:
+        raise NotFound(f"no entry with id {entry_id}")
+    found = related_entries(conn, row, domain_aliases(conn), limit=limit)
+    items = [
+        RelatedEntry(
+            entry=EntryOut.model_validate(other),
+            reasons=[RelatedReason.model_validate(reason) for reason in reasons],
+        )
+        for other, reasons in found
+    ]
+    return Page[RelatedEntry](items=items, next=None, total=len(items))
