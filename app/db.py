@@ -26,6 +26,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             Path(target).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     # JIT compiling costs 250-370 ms on tag-filtered pages whose plans look expensive but
     # run in under 100 ms; the API's queries are all short.
@@ -35,6 +36,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """Per-connection SQLite settings: readers never block the single writer."""
+    # The driver would open transactions only before writes, so each SELECT of a request
+    # would see its own snapshot; SQLAlchemy's BEGIN (below) makes one transaction of all.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
@@ -43,6 +47,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # 8 MB of page cache (the default is 2 MB): ingest updates indexes all over the file.
     cursor.execute("PRAGMA cache_size=-8000")
     cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    """Start SQLAlchemy's transaction in SQLite too: one snapshot for every statement in it."""
+    conn.exec_driver_sql("BEGIN")
 
 
 def alembic_config(url: str) -> Any:
@@ -72,7 +81,7 @@ def schema_revision(engine: Engine) -> str | None:
 
 # The newest migration's revision id. Kept here so that checking a database is current
 # does not load Alembic (a test holds it equal to the migrations' real head).
-SCHEMA_HEAD = "0002"
+SCHEMA_HEAD = "0003"
 
 
 def head_revision() -> str:

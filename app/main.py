@@ -22,6 +22,7 @@ from app.api.routes import (
 )
 from app.db import make_engine
 from app.errors import install_error_handlers
+from app.queries.entry_index import IndexHolder
 from app.schemas import EDIT_URL_TEMPLATE
 from app.settings import Settings, get_settings
 
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = make_engine(settings.database_url)
+        app.state.entry_index = IndexHolder(app.state.engine)
         try:
             yield
         finally:

@@ -141,6 +141,11 @@ class Entry(SQLModel, table=True):
     kind: str = Field(max_length=16)
     text: str = Field(sa_column=Column(Text, nullable=False))
     html: str = Field(sa_column=Column(Text, nullable=False))
+    doc: str = Field(
+        default="",
+        sa_column=Column(Text, nullable=False, server_default=""),
+        description="The entry's answer fields as JSON (see app/entry_docs.py).",
+    )
     line: int
     # Copied from the post so date filters and sorting never need a join.
     date: dt.date | None = None

@@ -251,6 +251,7 @@ async def conditional(request: Request, response: Response, conn: ConnectionDep)
     Runs before the route's query, so a revalidation costs one tiny read.
     """
     version = conn.execute(select(STATE.c.version).where(STATE.c.id == 1)).scalar()
+    request.state.content_version = version
     fingerprint = hashlib.blake2b(
         f"{version}|{request.url.path}|{request.url.query}".encode(), digest_size=12
     ).hexdigest()

@@ -7,6 +7,7 @@ read back), and every transaction that changes content bumps the content version
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,7 @@ from sqlalchemy import Connection, Engine, Table, delete, insert, literal, selec
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.entry_docs import build_doc
 from app.ingest import PARSER_VERSION
 from app.ingest.identity import stable_id
 from app.ingest.problems import Problem
@@ -269,6 +271,7 @@ class Writer:
             s.position: stable_id("section", post_id, s.position) for s in parsed.sections
         }
         sections_by_position = {s.position: s for s in parsed.sections}
+        headings: dict[int, list[str]] = defaultdict(list)  # heading slugs, outermost first
         if parsed.sections:
             conn.execute(
                 insert(SECTIONS),
@@ -298,6 +301,7 @@ class Writer:
                                 "slug": cursor.slug,
                             }
                         )
+                        headings[s.position].insert(0, cursor.slug)
                         depth += 1
                     if cursor.parent is None:
                         break
@@ -306,6 +310,12 @@ class Writer:
                 conn.execute(insert(SECTION_PATHS), paths)
 
         entry_ids = [stable_id("entry", post_id, e.key) for e in parsed.entries]
+        entry_links: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for link in parsed.links:
+            if link.entry is not None:
+                entry_links[link.entry].append(
+                    {"url": link.url, "text": link.text, "host": link.host, "link_kind": link.kind}
+                )
         if parsed.entries:
             conn.execute(
                 insert(ENTRIES),
@@ -320,6 +330,18 @@ class Writer:
                         "kind": e.kind,
                         "text": e.text,
                         "html": e.html,
+                        "doc": build_doc(
+                            section=sections_by_position[e.section].heading,
+                            kind=e.kind,
+                            text=e.text,
+                            html=e.html,
+                            tags=e.tags,
+                            post_tags=parsed.tags,
+                            links=entry_links[index],
+                            parent_id=entry_ids[e.parent] if e.parent is not None else None,
+                            line=e.line,
+                            heading_slugs=headings[e.section],
+                        ),
                         "line": e.line,
                         "date": parsed.date,
                         "published_at": parsed.published_at,

@@ -198,7 +198,11 @@ COUNT_CAP = 10_000
 def capped_count(conn: Connection, matching: Select[Any]) -> int | None:
     """How many rows `matching` selects, or None when that is more than COUNT_CAP."""
     limited = matching.limit(COUNT_CAP + 1).subquery()
-    found = int(conn.execute(select(func.count()).select_from(limited)).scalar_one())
+    return capped(int(conn.execute(select(func.count()).select_from(limited)).scalar_one()))
+
+
+def capped(found: int) -> int | None:
+    """A total as the envelope gives it: None past COUNT_CAP."""
     return None if found > COUNT_CAP else found
 
 
@@ -280,7 +284,7 @@ def hydrate(
         ordered = [slug for _, slug in sorted(paths.get(item["section_id"], []), reverse=True)]
         item["domains"] = ordered
         item["section"] = headings.get(item["section_id"], "")
-        own = tags.get(item["id"], [])
+        own = sorted(tags.get(item["id"], []))
         item["tags"] = own + [t for t in sorted(post_tags.get(item["post_id"], [])) if t not in own]
         item["links"] = links.get(item["id"], [])
         item["entry_kind"] = item["kind"]

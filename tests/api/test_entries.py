@@ -37,7 +37,11 @@ def test_genai_entries_of_the_seed(seeded: TestClient) -> None:
         "slug": "2023-12-24-learning-logs",
         "title": "Learning Logs: 2023-12-24",
     }
-    assert ferret["source"] == {"path": "2023-12-24-learning-logs.md", "line": 18}
+    assert ferret["source"] == {
+        "path": "2023-12-24-learning-logs.md",
+        "line": 18,
+        "edit_url": None,
+    }
     assert ferret["section"] == "GenAI"
     assert ferret["entry_kind"] == "item"
     assert '<a href="https://arxiv.org/pdf/2310.07704.pdf"' in ferret["html"]

@@ -3,12 +3,30 @@
 import datetime as dt
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import Connection
 
-from app.api.deps import Conditional, ConnectionDep, FiltersDep, PagingDep, encode_cursor, next_url
+from app.api.deps import (
+    Conditional,
+    ConnectionDep,
+    FiltersDep,
+    Paging,
+    PagingDep,
+    encode_cursor,
+    next_url,
+)
 from app.errors import InvalidParameter, NotFound
-from app.queries.entries import EntryKey, domain_aliases, get_entry, list_entries
+from app.queries.entries import (
+    EntryFilters,
+    EntryKey,
+    capped,
+    domain_aliases,
+    get_entry,
+    list_entries,
+)
+from app.queries.entry_index import EntryIndex, IndexHolder, page_answers
 from app.queries.facets import FACET_NAMES, FacetName, FacetValue, entry_facets
 from app.queries.related import related_entries
 from app.schemas import (
@@ -63,6 +81,7 @@ FacetsDep = Annotated[tuple[FacetName, ...], Depends(facet_names)]
     operation_id="listEntries",
     dependencies=[Conditional],
     responses=ERRORS,
+    response_model=EntryPage,
 )
 async def entries(
     request: Request,
@@ -78,19 +97,13 @@ async def entries(
             "is given only when all results fit on the first page."
         ),
     ] = False,
-) -> EntryPage:
+) -> EntryPage | Response:
     """Entries matching every filter given, newest first, one page at a time, with facets."""
-    after = None
-    if paging.cursor is not None:
-        try:
-            day, post_id, position = paging.cursor
-            after = EntryKey(
-                date=None if day is None else dt.date.fromisoformat(day),
-                post_id=int(post_id),
-                position=int(position),
-            )
-        except (TypeError, ValueError):
-            raise InvalidParameter("cursor", "not a cursor this API issued") from None
+    after = _cursor_key(paging)
+    if not facets and EntryIndex.supports(filters):
+        fast = _from_index(request, response, conn, filters, paging, after, count)
+        if fast is not None:
+            return fast
     found = list_entries(
         conn,
         filters=filters,
@@ -102,8 +115,7 @@ async def entries(
     token = None
     if found.has_more and found.rows:
         last = found.rows[-1]
-        day = last["date"].isoformat() if last["date"] else None
-        token = encode_cursor([day, last["post_id"], last["position"]], paging.scope)
+        token = _cursor(EntryKey(last["date"], last["post_id"], last["position"]), paging)
     counts: dict[FacetName, list[tuple[FacetValue, int]]] = {}
     if facets:
         # Facets read every matching entry (hundreds of ms for a broad filter on the design
@@ -115,6 +127,64 @@ async def entries(
         total=found.total,
         facets=_facet_counts(counts),
     )
+
+
+def _cursor_key(paging: Paging) -> EntryKey | None:
+    """The sort key a cursor carries, or None on a first page."""
+    if paging.cursor is None:
+        return None
+    try:
+        day, post_id, position = paging.cursor
+        return EntryKey(
+            date=None if day is None else dt.date.fromisoformat(day),
+            post_id=int(post_id),
+            position=int(position),
+        )
+    except (TypeError, ValueError):
+        raise InvalidParameter("cursor", "not a cursor this API issued") from None
+
+
+def _cursor(key: EntryKey, paging: Paging) -> str:
+    """The signed cursor of the page after the entry with sort key `key`."""
+    day = key.date.isoformat() if key.date else None
+    return encode_cursor([day, key.post_id, key.position], paging.scope)
+
+
+def _from_index(
+    request: Request,
+    response: Response,
+    conn: Connection,
+    filters: EntryFilters,
+    paging: Paging,
+    after: EntryKey | None,
+    count: bool,
+) -> Response | None:
+    """The page from the in-memory index and stored entry documents, as JSON bytes.
+
+    None when the index for this content version is not ready (it is being built) or a
+    row has no document yet; the caller then runs the SQL path, which answers the same.
+    """
+    holder: IndexHolder = request.app.state.entry_index
+    index = holder.get(conn, request.state.content_version)
+    if index is None:
+        return None
+    page = index.page(filters, after=after, newest_first=paging.newest_first, limit=paging.limit)
+    template = request.app.state.settings.edit_url_template
+    answers = page_answers(conn, index, page.ids, template)
+    if answers is None:
+        return None
+    token = _cursor(answers[-1][1], paging) if page.has_more and answers else None
+    if count:
+        total = capped(page.matches)
+    else:
+        total = page.matches if after is None and not page.has_more else None
+    body = {
+        "items": [answer for answer, _ in answers],
+        "next": next_url(request, response, token),
+        "total": total,
+    }
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+    return Response(orjson.dumps(body), media_type="application/json", headers=headers)
 
 
 def _facet_counts(

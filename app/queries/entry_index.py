@@ -1,0 +1,358 @@
+"""An in-memory index of entries for /entries pages: posting lists in sort order.
+
+SQL answers a page by walking the date index and probing every filter per row; when two
+rare filters meet over a wide date range that walk reads tens of thousands of rows. This
+index holds, for one content version, every entry's rank in the sort order and, for each
+filter value (domain heading slug, tag, category, host, link kind, post), the sorted
+ranks of the entries having it. A page is then a few binary searches and one
+intersection of the rarest lists: microseconds instead of milliseconds.
+
+Ranks follow (date, post id, -position): newest first is exactly the reverse, and a
+date window is one contiguous range. Oldest first keeps positions ascending within a
+post by reordering inside the post groups a page touches. About 10 bytes per entry
+plus 4 per posting: 10-20 MB for 300,000 entries. Building it reads the tables once in
+one snapshot (about 2 s at that size), off the request path for large databases.
+"""
+
+import bisect
+import datetime as dt
+import threading
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import orjson
+from numpy.typing import NDArray
+from sqlalchemy import Connection, Engine, select
+
+from app.entry_docs import entry_answer
+from app.models import (
+    ENTRIES,
+    ENTRY_TAGS,
+    LINKS,
+    POST_CATEGORIES,
+    POST_TAGS,
+    POSTS,
+    SECTION_PATHS,
+    STATE,
+)
+from app.queries.entries import EntryFilters, EntryKey, domain_aliases, heading_slugs_for
+
+Ranks = NDArray[np.int32]
+
+# Below this many entries the index is built inside the request that needs it (well under
+# 100 ms); above it, in a background thread while requests use SQL.
+INLINE_BUILD_LIMIT = 50_000
+_UNDATED = -1  # date ordinal of undated entries: before every date, as NULLS FIRST
+
+
+@dataclass(slots=True)
+class Page:
+    """Entry ids of one page in answer order, whether more follow, and the match count."""
+
+    ids: list[int]
+    has_more: bool
+    matches: int
+
+
+class EntryIndex:
+    """Posting lists of one content version; immutable once built."""
+
+    def __init__(
+        self,
+        version: int,
+        ids: NDArray[np.int64],
+        days: NDArray[np.int32],
+        post_ids: NDArray[np.int64],
+        positions: NDArray[np.int32],
+        drafts: NDArray[np.bool_],
+        postings: dict[tuple[str, str], Ranks],
+        posts: dict[int, tuple[str, str, str]],
+        aliases: dict[str, str],
+    ) -> None:
+        self.version = version
+        self.aliases = aliases
+        self.ids = ids
+        self.days = days
+        self.post_ids = post_ids
+        self.positions = positions
+        self.drafts = drafts
+        self.postings = postings
+        self.posts = posts
+        self.any_drafts = bool(drafts.any())
+
+    @staticmethod
+    def supports(filters: EntryFilters) -> bool:
+        """True when the index can answer these filters (full text and moments need SQL)."""
+        bounds = (filters.date_from, filters.date_to)
+        return filters.q is None and not any(isinstance(b, dt.datetime) for b in bounds)
+
+    def page(
+        self,
+        filters: EntryFilters,
+        *,
+        after: EntryKey | None,
+        newest_first: bool,
+        limit: int,
+    ) -> Page:
+        """The entries of one page, exactly as the SQL query would order them."""
+        low, high = self._window(filters)
+        hole = (0, 0)
+        if after is not None:
+            low, high, hole = self._after(after, newest_first, low, high)
+        candidates = self._matching(filters, low, high)
+        if candidates is None:  # no membership filter: every rank in the range
+            candidates = np.arange(low, max(low, high), dtype=np.int32)
+        if hole[0] < hole[1]:
+            start, stop = np.searchsorted(candidates, hole)
+            candidates = np.concatenate((candidates[:start], candidates[stop:]))
+        if not filters.include_drafts and self.any_drafts and len(candidates):
+            candidates = candidates[~self.drafts[candidates]]
+        matches = len(candidates)
+        if newest_first:
+            chosen = candidates[::-1][: limit + 1]
+        else:
+            chosen = self._oldest(candidates, limit + 1)
+        has_more = len(chosen) > limit
+        return Page([int(i) for i in self.ids[chosen[:limit]]], has_more, matches)
+
+    def _window(self, filters: EntryFilters) -> tuple[int, int]:
+        """The rank range [low, high) inside `from`/`to` (undated entries are outside)."""
+        low, high = 0, len(self.ids)
+        if isinstance(filters.date_from, dt.date):
+            low = int(np.searchsorted(self.days, filters.date_from.toordinal(), "left"))
+        if isinstance(filters.date_to, dt.date):
+            high = int(np.searchsorted(self.days, filters.date_to.toordinal(), "right"))
+        if filters.date_from is None and filters.date_to is not None:
+            low = int(np.searchsorted(self.days, _UNDATED, "right"))
+        return low, high
+
+    def _key(self, rank: int) -> tuple[int, int, int]:
+        return int(self.days[rank]), int(self.post_ids[rank]), -int(self.positions[rank])
+
+    def _after(
+        self, after: EntryKey, newest_first: bool, low: int, high: int
+    ) -> tuple[int, int, tuple[int, int]]:
+        """Narrow [low, high) to the entries after the cursor, minus a hole [a, b) of ranks.
+
+        Newest first, that is every rank before the cursor's. Oldest first, it is the rest
+        of the cursor's post (the ranks before the cursor's in its group: larger
+        positions) and every later post, so the cursor's own and earlier positions in its
+        group are the hole.
+        """
+        day = after.date.toordinal() if after.date is not None else _UNDATED
+        key = (day, after.post_id, -after.position)
+        every = range(len(self.ids))
+        cut = bisect.bisect_left(every, key, key=self._key)
+        if newest_first:
+            return low, min(high, cut), (0, 0)
+        group = key[:2]
+        start = bisect.bisect_left(every, group, key=lambda rank: self._key(rank)[:2])
+        end = bisect.bisect_right(every, group, key=lambda rank: self._key(rank)[:2])
+        return max(low, start), high, (cut, end)
+
+    def _matching(self, filters: EntryFilters, low: int, high: int) -> Ranks | None:
+        """Ranks in [low, high) having every membership filter; None when there are none."""
+        wanted: list[tuple[str, Iterable[str]]] = [
+            ("domain", heading_slugs_for(filters.domain, self.aliases) if filters.domain else ()),
+            ("tag", filters.tag),
+            ("category", filters.category),
+            ("post", filters.post),
+            ("host", filters.host),
+            ("link_kind", filters.link_kind),
+        ]
+        lists: list[Ranks] = []
+        for kind, values in wanted:
+            found = [self.postings.get((kind, value)) for value in values]
+            if not values:
+                continue
+            parts = [_slice(ranks, low, high) for ranks in found if ranks is not None]
+            if not parts:
+                return np.empty(0, dtype=np.int32)
+            lists.append(parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts)))
+        if not lists:
+            return None
+        lists.sort(key=len)
+        result = lists[0]
+        for other in lists[1:]:
+            if not len(result):
+                break
+            spots = np.searchsorted(other, result)
+            spots[spots == len(other)] = 0
+            result = result[other[spots] == result]
+        return result
+
+    def _oldest(self, candidates: Ranks, wanted: int) -> Ranks:
+        """The first `wanted` candidates oldest first (positions ascending within a post)."""
+        if not len(candidates):
+            return candidates
+        end = min(len(candidates), wanted)
+        last = candidates[end - 1]
+        while (
+            end < len(candidates)
+            and self.days[candidates[end]] == self.days[last]
+            and self.post_ids[candidates[end]] == self.post_ids[last]
+        ):
+            end += 1
+        head = candidates[:end]
+        order = np.lexsort((self.positions[head], self.post_ids[head], self.days[head]))
+        return head[order][:wanted]
+
+
+def _slice(ranks: Ranks, low: int, high: int) -> Ranks:
+    """The part of a sorted rank list inside [low, high)."""
+    start = int(np.searchsorted(ranks, low, "left"))
+    stop = int(np.searchsorted(ranks, high, "left"))
+    return ranks[start:stop]
+
+
+def build_index(conn: Connection) -> EntryIndex:
+    """Read one snapshot of the tables into an EntryIndex."""
+    version = int(conn.execute(select(STATE.c.version).where(STATE.c.id == 1)).scalar_one())
+    e = ENTRIES.c
+    rows = conn.execute(select(e.id, e.date, e.post_id, e.position, e.is_draft, e.section_id)).all()
+    count = len(rows)
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=count)
+    days = np.fromiter(
+        (r[1].toordinal() if r[1] is not None else _UNDATED for r in rows),
+        dtype=np.int32,
+        count=count,
+    )
+    post_ids = np.fromiter((r[2] for r in rows), dtype=np.int64, count=count)
+    positions = np.fromiter((r[3] for r in rows), dtype=np.int32, count=count)
+    drafts = np.fromiter((bool(r[4]) for r in rows), dtype=np.bool_, count=count)
+    order = np.lexsort((-positions.astype(np.int64), post_ids, days))
+    rank_of: dict[int, int] = dict(zip(ids[order].tolist(), range(count), strict=True))
+
+    lists: dict[tuple[str, str], list[int]] = defaultdict(list)
+    by_post: dict[int, list[int]] = defaultdict(list)
+    by_section: dict[int, list[int]] = defaultdict(list)
+    for row in rows:
+        rank = rank_of[row[0]]
+        by_post[row[2]].append(rank)
+        by_section[row[5]].append(rank)
+    for section_id, slug in conn.execute(select(SECTION_PATHS.c.section_id, SECTION_PATHS.c.slug)):
+        lists["domain", slug].extend(by_section.get(section_id, ()))
+    for entry_id, tag in conn.execute(select(ENTRY_TAGS.c.entry_id, ENTRY_TAGS.c.tag)):
+        lists["tag", tag].append(rank_of[entry_id])
+    for post_id, tag in conn.execute(select(POST_TAGS.c.post_id, POST_TAGS.c.tag)):
+        lists["tag", tag].extend(by_post.get(post_id, ()))
+    for post_id, category in conn.execute(
+        select(POST_CATEGORIES.c.post_id, POST_CATEGORIES.c.category)
+    ):
+        lists["category", category].extend(by_post.get(post_id, ()))
+    linked = select(LINKS.c.entry_id, LINKS.c.host, LINKS.c.kind).where(
+        LINKS.c.entry_id.is_not(None)
+    )
+    for entry_id, host, kind in conn.execute(linked):
+        rank = rank_of[entry_id]
+        if host is not None:
+            lists["host", host].append(rank)
+        lists["link_kind", kind].append(rank)
+    posts: dict[int, tuple[str, str, str]] = {}
+    for post_id, slug, title, path in conn.execute(
+        select(POSTS.c.id, POSTS.c.slug, POSTS.c.title, POSTS.c.source_path)
+    ):
+        posts[post_id] = (slug, title, path)
+        lists["post", slug].extend(by_post.get(post_id, ()))
+    postings = {key: np.unique(np.asarray(ranks, dtype=np.int32)) for key, ranks in lists.items()}
+    return EntryIndex(
+        version,
+        ids[order],
+        days[order],
+        post_ids[order],
+        positions[order],
+        drafts[order],
+        postings,
+        posts,
+        domain_aliases(conn),
+    )
+
+
+class IndexHolder:
+    """The index of the newest content version this process has seen, built on demand."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.current: EntryIndex | None = None
+        self._building = False
+        self._lock = threading.Lock()
+
+    def get(self, conn: Connection, version: int) -> EntryIndex | None:
+        """The index for `version`, or None while it is being built (then use SQL)."""
+        found = self.current
+        if found is not None and found.version == version:
+            return found
+        if found is not None and found.version > version:
+            return None  # this request's snapshot is older than the index: use SQL
+        entries = len(found.ids) if found is not None else _entry_count(conn)
+        if entries <= INLINE_BUILD_LIMIT:
+            built = build_index(conn)
+            if built.version == version:
+                self._install(built)
+                return built
+            return None
+        self._start_background_build()
+        return None
+
+    def _install(self, built: EntryIndex) -> None:
+        with self._lock:
+            if self.current is None or built.version >= self.current.version:
+                self.current = built
+
+    def _start_background_build(self) -> None:
+        with self._lock:
+            if self._building:
+                return
+            self._building = True
+        threading.Thread(target=self._build, name="entry-index", daemon=True).start()
+
+    def _build(self) -> None:
+        try:
+            with self.engine.connect() as conn:  # one transaction: one snapshot
+                self._install(build_index(conn))
+        finally:
+            with self._lock:
+                self._building = False
+
+
+def _entry_count(conn: Connection) -> int:
+    from sqlalchemy import func
+
+    return int(conn.execute(select(func.count()).select_from(ENTRIES)).scalar_one())
+
+
+def page_answers(
+    conn: Connection, index: EntryIndex, ids: list[int], edit_url_template: str | None
+) -> list[tuple[dict[str, Any], EntryKey]] | None:
+    """The entries `ids` as /entries answers them (with their sort keys), in order.
+
+    None when a row has no document yet (ingested before documents existed): the caller
+    then assembles the page the old way.
+    """
+    if not ids:
+        return []
+    e = ENTRIES.c
+    rows = {
+        row.id: row
+        for row in conn.execute(
+            select(e.id, e.date, e.post_id, e.position, e.doc).where(e.id.in_(ids))
+        )
+    }
+    answers: list[tuple[dict[str, Any], EntryKey]] = []
+    for entry_id in ids:
+        row = rows.get(entry_id)
+        if row is None or not row.doc:
+            return None
+        answer = entry_answer(
+            entry_id=entry_id,
+            date=row.date,
+            doc=orjson.loads(row.doc),
+            post=index.posts[row.post_id],
+            aliases=index.aliases,
+            edit_url_template=edit_url_template,
+        )
+        answers.append((answer, EntryKey(row.date, row.post_id, row.position)))
+    return answers

@@ -1,0 +1,36 @@
+"""Entry documents: each entry's answer fields as JSON, written by the ingest.
+
+`entries.doc` holds what /entries would otherwise assemble from five tables per page
+(section heading, kind, text, HTML, tags with the post's, links, parent, line, heading
+slug path). Rows ingested before this revision have an empty document until the next
+ingest re-parses them (the parser version changed with it); pages holding such a row
+are assembled the old way.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-26 13:05:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0003"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+# Plain ALTER TABLE on both engines (SQLite >= 3.35 drops columns in place): a batch
+# rebuild of `entries` on SQLite would drop the full-text triggers revision 0002 put on it.
+
+
+def upgrade() -> None:
+    """Apply this revision."""
+    op.add_column("entries", sa.Column("doc", sa.Text(), server_default="", nullable=False))
+
+
+def downgrade() -> None:
+    """Revert this revision."""
+    op.execute("ALTER TABLE entries DROP COLUMN doc")
