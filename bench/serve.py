@@ -60,11 +60,12 @@ measured from send to full response, so queueing inside the server is included):
   reported and must be at least half. Target: >= 10x Datasette req/s.
 * Datasette: ``datasette serve --immutable <db>`` pinned the same way, with
   ``sql_time_limit_ms=5000`` and ``max_returned_rows=1000``, answering for each learnlog
-  URL (same order) the same SQL the API runs for its page, as a canned query
-  ``/<db>.json?sql=...&_shape=array`` with the filter values as named parameters
+  URL (same order) the SQL learnlog runs for that page when its in-memory entry index is
+  not ready (``SELECT entries.*`` walking the sort index with EXISTS probes), as a canned
+  query ``/<db>.json?sql=...&_shape=array`` with the filter values as named parameters
   (``:domain``, ``:tag``, ``:date_from``, ``:date_to``, ``:host``, ``:link_kind``).
-  Datasette answers only the page query; learnlog also counts the total (capped) and
-  hydrates the page (post, domains, tags, links): the comparison is per answered URL.
+  Its rows include each entry's stored JSON document, so both answer with the entries'
+  text, HTML, tags and links: the comparison is per answered URL.
 """
 
 from __future__ import annotations
@@ -468,7 +469,10 @@ def heading_slugs(domain: str, aliases: dict[str, str]) -> list[str]:
 
 
 def datasette_sql(query: Query, aliases: dict[str, str]) -> tuple[str, list[tuple[str, str]]]:
-    """The SQL learnlog runs for this filter's first page, with named parameters."""
+    """The SQL learnlog runs for this filter's first page without its entry index (one
+    walk of the sort index with EXISTS probes), with named parameters. `entries.*`
+    includes each entry's stored JSON document, so Datasette's rows carry what learnlog's
+    answers do (text, HTML, tags, links)."""
     where = ["entries.is_draft = 0"]
     args: list[tuple[str, str]] = []
     for name, raw in query.params:
@@ -479,15 +483,15 @@ def datasette_sql(query: Query, aliases: dict[str, str]) -> tuple[str, list[tupl
             args += list(zip(names, [value, *[s for s in slugs if s != value]], strict=True))
             marks = ", ".join(f":{n}" for n in names)
             where.append(
-                "entries.section_id IN (SELECT section_paths.section_id FROM section_paths "
-                f"WHERE section_paths.slug IN ({marks}))"
+                "EXISTS (SELECT 1 FROM section_paths WHERE section_paths.section_id = "
+                f"entries.section_id AND section_paths.slug IN ({marks}))"
             )
         elif name == "tag":
             args.append(("tag", value))
             where.append(
-                "(entries.id IN (SELECT entry_tags.entry_id FROM entry_tags "
-                "WHERE entry_tags.tag IN (:tag)) OR entries.post_id IN "
-                "(SELECT post_tags.post_id FROM post_tags WHERE post_tags.tag IN (:tag)))"
+                "(EXISTS (SELECT 1 FROM entry_tags WHERE entry_tags.entry_id = entries.id "
+                "AND entry_tags.tag IN (:tag)) OR EXISTS (SELECT 1 FROM post_tags WHERE "
+                "post_tags.post_id = entries.post_id AND post_tags.tag IN (:tag)))"
             )
         elif name == "from":
             args.append(("date_from", value))
@@ -498,12 +502,14 @@ def datasette_sql(query: Query, aliases: dict[str, str]) -> tuple[str, list[tupl
         elif name == "host":
             args.append(("host", value.removeprefix("www.")))
             where.append(
-                "entries.id IN (SELECT links.entry_id FROM links WHERE links.host IN (:host))"
+                "EXISTS (SELECT 1 FROM links WHERE links.entry_id = entries.id "
+                "AND links.host IN (:host))"
             )
         elif name == "link_kind":
             args.append(("link_kind", value))
             where.append(
-                "entries.id IN (SELECT links.entry_id FROM links WHERE links.kind IN (:link_kind))"
+                "EXISTS (SELECT 1 FROM links WHERE links.entry_id = entries.id "
+                "AND links.kind IN (:link_kind))"
             )
     sql = (
         "SELECT entries.* FROM entries WHERE "
