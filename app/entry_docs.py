@@ -1,10 +1,13 @@
-"""Entry documents: one entry's answer fields, stored as JSON by the ingest, served as-is.
+"""Entry documents: one entry's answer, mostly stored as JSON by the ingest, served as-is.
 
-A page of /entries then costs one read of its rows instead of five joins. What can change
-without the entry's file changing stays out of the document and is added when serving:
-the post's slug and title (slugs move when collisions come and go), the domains (heading
-slugs pass through the aliases file) and the edit URL (a setting). `entry_answer` must
-give exactly what `app.schemas.EntryOut` gives for the same entry; a test compares them.
+A page of /entries then costs one read of its rows instead of five joins, and no JSON
+encoding of the stored part. The ingest stores, per entry, `doc`: the members of the
+answer from `section` to `parent_id` as a JSON fragment (`"section":...,"parent_id":...`
+without braces), and `domain_path`: the heading slugs of its section path. What can
+change without the entry's file changing is added when serving: the post's slug and
+title (slugs move when collisions come and go), the domains (heading slugs pass through
+the aliases file) and the edit URL (a setting). `Splicer` must give exactly what
+`app.schemas.EntryOut` gives for the same entry; a test compares the two.
 """
 
 import datetime as dt
@@ -12,6 +15,9 @@ from typing import Any
 from urllib.parse import quote
 
 import orjson
+
+# Separates heading slugs in `entries.domain_path` (slugs never contain it).
+PATH_SEPARATOR = "/"
 
 
 def build_doc(
@@ -24,51 +30,67 @@ def build_doc(
     post_tags: list[str],
     links: list[dict[str, Any]],
     parent_id: int | None,
-    line: int,
-    heading_slugs: list[str],
 ) -> str:
-    """The stored document of one entry (tags: its own, then its post's, each once)."""
+    """The stored fragment of one entry (tags: its own, then its post's, each once)."""
     own = sorted(set(tags))
     merged = own + [tag for tag in sorted(set(post_tags)) if tag not in own]
-    return orjson.dumps(
-        {
-            "section": section,
-            "entry_kind": kind,
-            "text": text,
-            "html": html,
-            "tags": merged,
-            "links": links,
-            "parent_id": parent_id,
-            "line": line,
-            "headings": heading_slugs,
-        }
-    ).decode()
-
-
-def entry_answer(
-    *,
-    entry_id: int,
-    date: dt.date | None,
-    doc: dict[str, Any],
-    post: tuple[str, str, str],
-    aliases: dict[str, str],
-    edit_url_template: str | None,
-) -> dict[str, Any]:
-    """One entry as /entries answers it, keys in the order of EntryOut's fields."""
-    slug, title, path = post
-    line = doc["line"]
-    edit_url = edit_url_template.format(path=quote(path), line=line) if edit_url_template else None
-    return {
-        "id": entry_id,
-        "post": {"slug": slug, "title": title},
-        "date": date.isoformat() if date else None,
-        "domains": [aliases.get(heading, heading) for heading in doc["headings"]],
-        "section": doc["section"],
-        "entry_kind": doc["entry_kind"],
-        "text": doc["text"],
-        "html": doc["html"],
-        "tags": doc["tags"],
-        "links": doc["links"],
-        "parent_id": doc["parent_id"],
-        "source": {"path": path, "line": line, "edit_url": edit_url},
+    members = {
+        "section": section,
+        "entry_kind": kind,
+        "text": text,
+        "html": html,
+        "tags": merged,
+        "links": links,
+        "parent_id": parent_id,
     }
+    return orjson.dumps(members).decode()[1:-1]
+
+
+def domain_path(heading_slugs: list[str]) -> str:
+    """The stored heading slug path, outermost first."""
+    return PATH_SEPARATOR.join(heading_slugs)
+
+
+class Splicer:
+    """Turns stored rows into answer JSON, caching the pieces many entries share."""
+
+    def __init__(
+        self,
+        posts: dict[int, tuple[str, str, str]],
+        aliases: dict[str, str],
+        edit_url_template: str | None,
+    ) -> None:
+        self.posts = posts
+        self.aliases = aliases
+        self.template = edit_url_template
+        self._post_json: dict[int, tuple[bytes, bytes, str]] = {}
+        self._domains_json: dict[str, bytes] = {}
+
+    def entry(
+        self, entry_id: int, date: dt.date | None, post_id: int, line: int, path: str, doc: str
+    ) -> bytes:
+        """One entry as /entries answers it, members in the order of EntryOut's fields."""
+        post, source_path, raw_path = self._post(post_id)
+        domains = self._domains_json.get(path)
+        if domains is None:
+            slugs = [self.aliases.get(s, s) for s in path.split(PATH_SEPARATOR) if s]
+            domains = self._domains_json[path] = orjson.dumps(slugs)
+        day = b'"' + date.isoformat().encode() + b'"' if date else b"null"
+        edit = b"null"
+        if self.template:
+            edit = orjson.dumps(self.template.format(path=quote(raw_path), line=line))
+        return b"".join(
+            (
+                b'{"id":%d,"post":%s,"date":%s,"domains":%s,' % (entry_id, post, day, domains),
+                doc.encode(),
+                b',"source":{"path":%s,"line":%d,"edit_url":%s}}' % (source_path, line, edit),
+            )
+        )
+
+    def _post(self, post_id: int) -> tuple[bytes, bytes, str]:
+        found = self._post_json.get(post_id)
+        if found is None:
+            slug, title, path = self.posts[post_id]
+            found = (orjson.dumps({"slug": slug, "title": title}), orjson.dumps(path), path)
+            self._post_json[post_id] = found
+        return found

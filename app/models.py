@@ -144,7 +144,12 @@ class Entry(SQLModel, table=True):
     doc: str = Field(
         default="",
         sa_column=Column(Text, nullable=False, server_default=""),
-        description="The entry's answer fields as JSON (see app/entry_docs.py).",
+        description="The entry's stored answer members, a JSON fragment (app/entry_docs.py).",
+    )
+    domain_path: str = Field(
+        default="",
+        sa_column=Column(Text, nullable=False, server_default=""),
+        description="Heading slugs of the section path, outermost first, '/'-separated.",
     )
     line: int
     # Copied from the post so date filters and sorting never need a join.

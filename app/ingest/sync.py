@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, Table, delete, insert, literal, selec
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.entry_docs import build_doc
+from app.entry_docs import build_doc, domain_path
 from app.ingest import PARSER_VERSION
 from app.ingest.identity import stable_id
 from app.ingest.problems import Problem
@@ -339,9 +339,8 @@ class Writer:
                             post_tags=parsed.tags,
                             links=entry_links[index],
                             parent_id=entry_ids[e.parent] if e.parent is not None else None,
-                            line=e.line,
-                            heading_slugs=headings[e.section],
                         ),
+                        "domain_path": domain_path(headings[e.section]),
                         "line": e.line,
                         "date": parsed.date,
                         "published_at": parsed.published_at,

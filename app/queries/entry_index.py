@@ -20,14 +20,12 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-import orjson
 from numpy.typing import NDArray
 from sqlalchemy import Connection, Engine, select
 
-from app.entry_docs import entry_answer
+from app.entry_docs import Splicer
 from app.models import (
     ENTRIES,
     ENTRY_TAGS,
@@ -82,6 +80,14 @@ class EntryIndex:
         self.postings = postings
         self.posts = posts
         self.any_drafts = bool(drafts.any())
+        self._splicer: Splicer | None = None
+
+    def splicer(self, edit_url_template: str | None) -> Splicer:
+        """The JSON splicer of this index's posts and aliases (its caches live as long)."""
+        found = self._splicer
+        if found is None or found.template != edit_url_template:
+            found = self._splicer = Splicer(self.posts, self.aliases, edit_url_template)
+        return found
 
     @staticmethod
     def supports(filters: EntryFilters) -> bool:
@@ -326,8 +332,8 @@ def _entry_count(conn: Connection) -> int:
 
 def page_answers(
     conn: Connection, index: EntryIndex, ids: list[int], edit_url_template: str | None
-) -> list[tuple[dict[str, Any], EntryKey]] | None:
-    """The entries `ids` as /entries answers them (with their sort keys), in order.
+) -> list[tuple[bytes, EntryKey]] | None:
+    """The entries `ids` as /entries answers them (JSON, with their sort keys), in order.
 
     None when a row has no document yet (ingested before documents existed): the caller
     then assembles the page the old way.
@@ -335,24 +341,19 @@ def page_answers(
     if not ids:
         return []
     e = ENTRIES.c
-    rows = {
-        row.id: row
-        for row in conn.execute(
-            select(e.id, e.date, e.post_id, e.position, e.doc).where(e.id.in_(ids))
-        )
-    }
-    answers: list[tuple[dict[str, Any], EntryKey]] = []
+    query = select(e.id, e.date, e.post_id, e.position, e.line, e.domain_path, e.doc)
+    rows = {row[0]: row for row in conn.execute(query.where(e.id.in_(ids))).all()}
+    splicer = index.splicer(edit_url_template)
+    answers: list[tuple[bytes, EntryKey]] = []
     for entry_id in ids:
         row = rows.get(entry_id)
-        if row is None or not row.doc:
+        if row is None or not row[6]:
             return None
-        answer = entry_answer(
-            entry_id=entry_id,
-            date=row.date,
-            doc=orjson.loads(row.doc),
-            post=index.posts[row.post_id],
-            aliases=index.aliases,
-            edit_url_template=edit_url_template,
+        _, date, post_id, position, line, path, doc = row
+        answers.append(
+            (
+                splicer.entry(entry_id, date, post_id, line, path, doc),
+                EntryKey(date, post_id, position),
+            )
         )
-        answers.append((answer, EntryKey(row.date, row.post_id, row.position)))
     return answers

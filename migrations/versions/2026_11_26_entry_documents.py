@@ -1,10 +1,10 @@
-"""Entry documents: each entry's answer fields as JSON, written by the ingest.
+"""Entry documents: each entry's stored answer, written by the ingest.
 
-`entries.doc` holds what /entries would otherwise assemble from five tables per page
-(section heading, kind, text, HTML, tags with the post's, links, parent, line, heading
-slug path). Rows ingested before this revision have an empty document until the next
-ingest re-parses them (the parser version changed with it); pages holding such a row
-are assembled the old way.
+`entries.doc` holds, as a JSON fragment, what /entries would otherwise assemble from
+five tables per page (section heading, kind, text, HTML, tags with the post's, links,
+parent); `entries.domain_path` the heading slugs of its section path. Rows ingested
+before this revision have an empty document until the next ingest re-parses them (the
+parser version changed with it); pages holding such a row are assembled the old way.
 
 Revision ID: 0003
 Revises: 0002
@@ -29,8 +29,12 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     """Apply this revision."""
     op.add_column("entries", sa.Column("doc", sa.Text(), server_default="", nullable=False))
+    op.add_column(
+        "entries", sa.Column("domain_path", sa.Text(), server_default="", nullable=False)
+    )
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    op.execute("ALTER TABLE entries DROP COLUMN domain_path")
     op.execute("ALTER TABLE entries DROP COLUMN doc")
