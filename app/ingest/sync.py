@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.entry_docs import build_doc, domain_path
-from app.ingest import PARSER_VERSION
+from app.ingest import PARSER_VERSION, fulltext
 from app.ingest.identity import stable_id
 from app.ingest.problems import Problem
 from app.models import (
@@ -191,8 +191,10 @@ class Writer:
                     ).all()
                 )
                 conn.execute(delete(DELETED_POSTS).where(DELETED_POSTS.c.post_id.in_(ids)))
+                fulltext.forget(conn, ids)
                 for post in posts:
                     self._replace(conn, root, post, version, created.get(post.post_id, version))
+                fulltext.index(conn, ids)
             return {}
         except SQLAlchemyError as error:
             if len(posts) == 1:
@@ -229,6 +231,7 @@ class Writer:
                         ["post_id", "root", "source_path", "slug", "content_version"], gone
                     )
                 )
+                fulltext.forget(conn, chunk)
                 conn.execute(delete(POSTS).where(POSTS.c.id.in_(chunk)))
 
     def rename_posts(self, slugs: dict[int, str]) -> None:

@@ -78,7 +78,7 @@ class Matches(ColumnElement[bool]):
 def _matches_sqlite(element: Matches, compiler: SQLCompiler, **kw: Any) -> str:
     fts = f"{element.target}_fts"
     match = compiler.process(element.fts5, **kw)
-    return f"{element.target}.id IN (SELECT rowid FROM {fts} WHERE {fts} MATCH {match})"
+    return f"{element.target}.rowid IN (SELECT rowid FROM {fts} WHERE {fts} MATCH {match})"
 
 
 @compiles(Matches, "postgresql")
@@ -112,7 +112,7 @@ def ranked(
         weights = (10.0, 1.0) if target == "posts" else ()
         score: ColumnElement[Any] = -func.bm25(fts, *weights)
         index = sql_table(f"{target}_fts", column("rowid"))
-        source: FromClause = table.join(index, index.c.rowid == table.c.id)
+        source: FromClause = table.join(index, index.c.rowid == literal_column(f"{target}.rowid"))
         matching = fts.op("MATCH")(bindparam(None, query.fts5(), unique=True))
     else:
         tsquery = _tsquery(query)
@@ -143,11 +143,11 @@ def _snippets(
         fts: ColumnElement[Any] = literal_column(f"{target}_fts")
         index = sql_table(f"{target}_fts", column("rowid"))
         statement = (
-            select(index.c.rowid, func.snippet(fts, -1, _START, _STOP, "…", _SNIPPET_TOKENS))
-            .select_from(index)
+            select(table.c.id, func.snippet(fts, -1, _START, _STOP, "…", _SNIPPET_TOKENS))
+            .select_from(index.join(table, literal_column(f"{target}.rowid") == index.c.rowid))
             .where(
                 fts.op("MATCH")(bindparam(None, query.fts5(), unique=True)),
-                index.c.rowid.in_(ids),
+                table.c.id.in_(ids),
             )
         )
     else:

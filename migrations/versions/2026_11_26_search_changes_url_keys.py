@@ -5,7 +5,12 @@ Adds `posts.body_text` (what post search reads), `posts.created_version` and the
 address however it was spelled), and the full-text indexes:
 
 - SQLite: FTS5 tables `entries_fts` and `posts_fts` reading their text from `entries`
-  and `posts` (external content, rowid = the row's id), kept in step by triggers.
+  and `posts` (external content keyed by the rows' own SQLite rowids, which grow in
+  insertion order), kept in step by the ingest's writer (`app/ingest/fulltext.py`: one
+  set-based statement per batch; row triggers would make FTS5 flush a segment per row,
+  six times slower). After anything that may renumber rowids (VACUUM, a batch table
+  rebuild in a later migration), run
+  `INSERT INTO entries_fts(entries_fts) VALUES ('rebuild')` (and the same for posts).
 - PostgreSQL: stored generated `tsvector` columns `entries.search` and `posts.search`
   with GIN indexes.
 
@@ -33,45 +38,14 @@ FTS5_TOKENIZER = "porter unicode61 remove_diacritics 2"
 
 SQLITE_UP = [
     f"""CREATE VIRTUAL TABLE entries_fts USING fts5(
-        text, content='entries', content_rowid='id', tokenize='{FTS5_TOKENIZER}')""",
-    """CREATE TRIGGER entries_fts_insert AFTER INSERT ON entries BEGIN
-        INSERT INTO entries_fts(rowid, text) VALUES (new.id, new.text);
-    END""",
-    """CREATE TRIGGER entries_fts_delete AFTER DELETE ON entries BEGIN
-        INSERT INTO entries_fts(entries_fts, rowid, text) VALUES ('delete', old.id, old.text);
-    END""",
-    """CREATE TRIGGER entries_fts_update AFTER UPDATE OF text ON entries BEGIN
-        INSERT INTO entries_fts(entries_fts, rowid, text) VALUES ('delete', old.id, old.text);
-        INSERT INTO entries_fts(rowid, text) VALUES (new.id, new.text);
-    END""",
+        text, content='entries', tokenize='{FTS5_TOKENIZER}')""",
     "INSERT INTO entries_fts(entries_fts) VALUES ('rebuild')",
     f"""CREATE VIRTUAL TABLE posts_fts USING fts5(
-        title, body_text, content='posts', content_rowid='id', tokenize='{FTS5_TOKENIZER}')""",
-    """CREATE TRIGGER posts_fts_insert AFTER INSERT ON posts BEGIN
-        INSERT INTO posts_fts(rowid, title, body_text) VALUES (new.id, new.title, new.body_text);
-    END""",
-    """CREATE TRIGGER posts_fts_delete AFTER DELETE ON posts BEGIN
-        INSERT INTO posts_fts(posts_fts, rowid, title, body_text)
-        VALUES ('delete', old.id, old.title, old.body_text);
-    END""",
-    """CREATE TRIGGER posts_fts_update AFTER UPDATE OF title, body_text ON posts BEGIN
-        INSERT INTO posts_fts(posts_fts, rowid, title, body_text)
-        VALUES ('delete', old.id, old.title, old.body_text);
-        INSERT INTO posts_fts(rowid, title, body_text) VALUES (new.id, new.title, new.body_text);
-    END""",
+        title, body_text, content='posts', tokenize='{FTS5_TOKENIZER}')""",
     "INSERT INTO posts_fts(posts_fts) VALUES ('rebuild')",
 ]
 
-SQLITE_DOWN = [
-    "DROP TRIGGER posts_fts_update",
-    "DROP TRIGGER posts_fts_delete",
-    "DROP TRIGGER posts_fts_insert",
-    "DROP TABLE posts_fts",
-    "DROP TRIGGER entries_fts_update",
-    "DROP TRIGGER entries_fts_delete",
-    "DROP TRIGGER entries_fts_insert",
-    "DROP TABLE entries_fts",
-]
+SQLITE_DOWN = ["DROP TABLE posts_fts", "DROP TABLE entries_fts"]
 
 POSTGRESQL_UP = [
     """ALTER TABLE entries ADD COLUMN search tsvector
