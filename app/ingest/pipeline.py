@@ -6,6 +6,7 @@ memory stays flat whatever the size of the folder. Each post's rows are replaced
 atomically, and a file that fails (to read, to parse, or to be stored) fails alone.
 """
 
+import contextlib
 import gc
 import hashlib
 import itertools
@@ -35,6 +36,7 @@ from app.ingest.discover import (
     read_source,
 )
 from app.ingest.identity import assign_slugs, post_id, slug_of
+from app.ingest.lock import ingest_lock
 from app.ingest.problems import ParseError
 from app.ingest.sync import PostWrite, RecordedProblem, StoredPost, Writer, problems_from
 
@@ -98,13 +100,41 @@ def run_ingest(
     include_drafts: bool = True,
     on_start: Callable[[int], None] | None = None,
     on_file: Callable[[str, Outcome], None] | None = None,
+    on_run: Callable[[int], None] | None = None,
+    locked: bool = False,
 ) -> RunSummary:
-    """Make the database match the Markdown files under `root`."""
+    """Make the database match the Markdown files under `root`.
+
+    One ingest at a time per database: raises IngestBusy at once when another process
+    (or thread) holds the database's ingest lock, unless `locked` says the caller holds
+    it. `on_run` receives the run's id as soon as the run is recorded.
+    """
+    with contextlib.nullcontext() if locked else ingest_lock(engine):
+        return _ingest(
+            engine, root, max_file_bytes, aliases_file, workers, include_drafts,
+            on_start, on_file, on_run,
+        )  # fmt: skip
+
+
+def _ingest(
+    engine: Engine,
+    root: Path,
+    max_file_bytes: int,
+    aliases_file: Path | None,
+    workers: int,
+    include_drafts: bool,
+    on_start: Callable[[int], None] | None,
+    on_file: Callable[[str, Outcome], None] | None,
+    on_run: Callable[[int], None] | None,
+) -> RunSummary:
+    """run_ingest's work, with the lock held."""
     started = time.perf_counter()
     root = root.resolve()
     root_key = str(root)
     writer = Writer(engine)
     summary = RunSummary(run_id=writer.start_run(root_key), root=root_key)
+    if on_run is not None:
+        on_run(summary.run_id)
 
     _apply_aliases(writer, aliases_file, summary)
     sources, refused = discover(root)
