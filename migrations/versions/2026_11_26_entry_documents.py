@@ -29,9 +29,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     """Apply this revision."""
     op.add_column("entries", sa.Column("doc", sa.Text(), server_default="", nullable=False))
-    op.add_column(
-        "entries", sa.Column("domain_path", sa.Text(), server_default="", nullable=False)
-    )
+    op.add_column("entries", sa.Column("domain_path", sa.Text(), server_default="", nullable=False))
 
 
 def downgrade() -> None:
