@@ -1,6 +1,6 @@
 """Errors the API can answer with, and the one handler rendering them as RFC 9457 problems."""
 
-from typing import Any
+from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -53,6 +53,31 @@ class NotModified(AppError):
         self.etag = etag
 
 
+class Unauthorized(AppError):
+    """No credentials where they are required (401, with a Bearer challenge)."""
+
+    status = 401
+    title = "Unauthorized"
+    type = "/problems/unauthorized"
+    headers: ClassVar[dict[str, str]] = {"WWW-Authenticate": 'Bearer realm="learnlog admin"'}
+
+
+class Forbidden(AppError):
+    """Credentials that do not grant this (403)."""
+
+    status = 403
+    title = "Forbidden"
+    type = "/problems/forbidden"
+
+
+class Conflict(AppError):
+    """The request collides with work in progress (409)."""
+
+    status = 409
+    title = "Conflict"
+    type = "/problems/conflict"
+
+
 class Unavailable(AppError):
     """The database cannot answer right now (503)."""
 
@@ -79,7 +104,9 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, NotModified):
             headers = {"ETag": exc.etag, "Cache-Control": "public, max-age=0, must-revalidate"}
             return Response(status_code=304, headers=headers)
-        return problem(exc.status, exc.title, exc.detail, exc.type, exc.errors)
+        answer = problem(exc.status, exc.title, exc.detail, exc.type, exc.errors)
+        answer.headers.update(getattr(exc, "headers", {}))
+        return answer
 
     async def validation_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)

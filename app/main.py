@@ -10,6 +10,7 @@ from fastapi_offline import FastAPIOffline
 
 from app import __version__
 from app.api.routes import (
+    admin,
     changes,
     entries,
     feeds,
@@ -77,7 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["ETag", "Link"],
     )
     install_observability(app)  # added last: outermost, so it times the whole answer
-    routers = (entries, posts, search, feeds, taxonomy, urls, timeline, changes, health, metrics)
+    routers = [entries, posts, search, feeds, taxonomy, urls, timeline, changes, admin]
+    routers += [health, metrics]
     for module in routers:
         app.include_router(module.router)
     return app

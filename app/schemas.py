@@ -335,3 +335,39 @@ class RelatedEntry(BaseModel):
 
     entry: EntryOut
     reasons: list[RelatedReason] = Field(description="Strongest first.")
+
+
+class RunProblem(BaseModel):
+    """A file an ingest run failed on or warned about."""
+
+    severity: Literal["error", "warning"] = Field(description="error: the file was not stored.")
+    path: str = Field(description="Path inside the content folder.")
+    line: int | None = Field(description="1-based line, when the problem has one.")
+    reason: str = Field(description="What went wrong, in words.")
+
+
+class RunOut(BaseModel):
+    """One ingest run: when, its outcome counts, and its problems."""
+
+    id: int = Field(description="Run id.")
+    root: str = Field(description="Content folder the run read.")
+    started_at: dt.datetime
+    finished_at: dt.datetime | None = Field(description="Null while the run is going.")
+    status: str = Field(description="running, ok, failed (some files failed) or error.")
+    added: int
+    updated: int
+    unchanged: int
+    deleted: int
+    skipped_drafts: int
+    failed: int
+    warnings: int
+    content_version: int = Field(description="Content version when the run finished.")
+    problems: list[RunProblem] = Field(description="Failures and warnings, per file.")
+
+
+class IngestStarted(BaseModel):
+    """An ingest the API started; follow `href` for its outcome."""
+
+    run_id: int = Field(description="Id of the run, as listed by /admin/runs.")
+    status: Literal["running"] = "running"
+    href: str = Field(description="Where the run's outcome will be.", examples=["/admin/runs/7"])

@@ -2,8 +2,9 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -40,6 +41,18 @@ class Settings(BaseSettings):
         default=0,
         ge=0,
         description="Parser processes for ingest; 0 means one per CPU core.",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="`json` writes every log line (uvicorn's and the app's) as one JSON object "
+        "with time, level, logger, message and the id of the request being served; `text` "
+        "leaves uvicorn's own format.",
+    )
+
+    admin_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token for POST /admin/ingest and GET /admin/runs; the admin "
+        "endpoints answer 404 while it is unset.",
     )
 
     @field_validator("edit_url_template")

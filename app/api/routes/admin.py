@@ -1,0 +1,138 @@
+"""Admin: trigger an ingest (say, from a git push hook) and read the ingest history.
+
+Off unless LEARNLOG_ADMIN_TOKEN is set; then every call needs `Authorization: Bearer
+<token>` (compared in constant time, never logged). One ingest at a time per database,
+across processes: a trigger while any ingest holds the lock gets 409.
+"""
+
+import hmac
+import queue
+import threading
+from contextlib import ExitStack
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import Engine
+
+from app.api.deps import ConnectionDep
+from app.errors import Conflict, Forbidden, NotFound, Unauthorized, Unavailable
+from app.ingest.lock import IngestBusy, ingest_lock
+from app.ingest.pipeline import run_ingest
+from app.queries.runs import list_runs
+from app.schemas import IngestStarted, Problem, RunOut
+from app.settings import Settings
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {
+        "model": Problem,
+        "description": description,
+        "content": {"application/problem+json": {}},
+    }
+
+
+ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: _problem("No bearer token"),
+    403: _problem("Wrong token"),
+    404: _problem("Admin endpoints are off (no token configured)"),
+}
+
+
+async def require_admin(
+    request: Request,
+    authorization: Annotated[
+        str | None, Header(description="`Bearer <LEARNLOG_ADMIN_TOKEN>`.")
+    ] = None,
+) -> None:
+    """Let the request through only with the configured bearer token."""
+    settings: Settings = request.app.state.settings
+    if settings.admin_token is None:
+        raise NotFound("admin endpoints are off: set LEARNLOG_ADMIN_TOKEN to turn them on")
+    scheme, _, given = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        raise Unauthorized("send the admin token as `Authorization: Bearer <token>`")
+    expected = settings.admin_token.get_secret_value().encode()
+    if not hmac.compare_digest(given.strip().encode(), expected):
+        raise Forbidden("that token does not open the admin endpoints")
+
+
+router = APIRouter(tags=["admin"], dependencies=[Depends(require_admin)], responses=ADMIN_ERRORS)
+
+# How long a trigger waits for the run to be recorded before answering.
+_START_TIMEOUT_S = 30
+
+
+@router.post(
+    "/admin/ingest",
+    operation_id="startIngest",
+    status_code=202,
+    responses={409: _problem("An ingest is already running on this database")},
+)
+async def start_ingest(request: Request) -> IngestStarted:
+    """Re-ingest the content folder in the background; answers once the run is recorded.
+
+    Only changed files are parsed again. The run's outcome (counts, per-file failures and
+    warnings) appears at `/admin/runs/{run_id}` when it finishes.
+    """
+    run_id = await run_in_threadpool(_start, request.app.state.engine, request.app.state.settings)
+    return IngestStarted(run_id=run_id, href=f"/admin/runs/{run_id}")
+
+
+def _start(engine: Engine, settings: Settings) -> int:
+    """Take the ingest lock here (so a busy database answers 409), run in a thread."""
+    held = ExitStack()
+    try:
+        held.enter_context(ingest_lock(engine))
+    except IngestBusy as busy:
+        raise Conflict(f"{busy}: try again when it has finished") from None
+    started: queue.Queue[int | BaseException] = queue.Queue()
+
+    def work() -> None:
+        with held:
+            try:
+                run_ingest(
+                    engine,
+                    settings.content_dir,
+                    max_file_bytes=settings.max_file_bytes,
+                    aliases_file=settings.resolved_aliases_file(settings.content_dir),
+                    # Parse in this thread: forking worker processes from a threaded server
+                    # is unsafe, and a triggered re-ingest parses only what changed.
+                    workers=1,
+                    on_run=started.put,
+                    locked=True,
+                )
+            except Exception as error:  # reported to the waiting request, if still waiting
+                started.put(error)
+
+    threading.Thread(target=work, name="admin-ingest", daemon=True).start()
+    try:
+        first = started.get(timeout=_START_TIMEOUT_S)
+    except queue.Empty:
+        raise Unavailable("the ingest did not start in time") from None
+    if isinstance(first, BaseException):
+        raise Unavailable(f"the ingest could not start: {type(first).__name__}") from None
+    return first
+
+
+@router.get("/admin/runs", operation_id="listRuns")
+async def runs(
+    conn: ConnectionDep,
+    limit: Annotated[
+        int, Query(description="How many runs, newest first (1-100).", ge=1, le=100)
+    ] = 20,
+) -> list[RunOut]:
+    """The ingest history, newest first, with each run's per-file failures and warnings."""
+    return [RunOut.model_validate(run) for run in list_runs(conn, limit=limit)]
+
+
+@router.get("/admin/runs/{run_id}", operation_id="getRun")
+async def run(
+    conn: ConnectionDep,
+    run_id: Annotated[int, Path(description="Run id.", ge=1, le=2**62)],
+) -> RunOut:
+    """One ingest run with its per-file failures and warnings."""
+    found = list_runs(conn, limit=1, run_id=run_id)
+    if not found:
+        raise NotFound(f"no ingest run {run_id}")
+    return RunOut.model_validate(found[0])
