@@ -9,8 +9,8 @@ RUN pip install --no-cache-dir --prefix=/install .
 
 FROM python:3.11-slim
 COPY --from=build /install /usr/local
-RUN useradd --create-home --uid 10001 learnlog && mkdir /data && chown learnlog /data
-USER learnlog
+RUN useradd --create-home --uid 10001 learnlog && mkdir /data && chown 10001 /data
+USER 10001
 WORKDIR /home/learnlog
 ENV LEARNLOG_CONTENT_DIR=/content \
     LEARNLOG_DATABASE_URL=sqlite:////data/learnlog.db \

@@ -1,7 +1,11 @@
 """The `learnlog` command: thin wrappers over the ingest pipeline, the API and migrations."""
 
 import contextlib
+import signal
+import sys
+from enum import StrEnum
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -12,6 +16,8 @@ from rich.table import Table
 from app.settings import Settings
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from app.ingest.pipeline import RunSummary
 
 cli = typer.Typer(
@@ -60,9 +66,11 @@ def ingest(
     """Load a folder of Markdown logs into the database; only changed files are parsed.
 
     Example: learnlog ingest content/ --database-url sqlite:///learnlog.db
-    Exit status: 0 when every file was ingested, 1 when any failed (warnings do not count).
+    Exit status: 0 when every file was ingested, 1 when any failed (warnings do not count),
+    2 when the run could not start (another ingest holding the database among the reasons).
     """
     from app.db import SchemaBehindError, ensure_schema, make_engine
+    from app.ingest.lock import IngestBusy
     from app.ingest.pipeline import run_ingest
 
     settings = _settings(database_url)
@@ -86,22 +94,34 @@ def ingest(
         transient=True,
         disable=not console.is_terminal,
     )
-    with progress:
-        task = progress.add_task("files", total=None)
-        summary = run_ingest(
-            engine,
-            root,
-            max_file_bytes=settings.max_file_bytes,
-            aliases_file=settings.resolved_aliases_file(root),
-            workers=settings.ingest_workers,
-            include_drafts=drafts,
-            on_start=lambda total: progress.update(task, total=total),
-            on_file=lambda _path, _outcome: progress.advance(task),
-        )
-    engine.dispose()
+    try:
+        with progress:
+            task = progress.add_task("files", total=None)
+            summary = run_ingest(
+                engine,
+                root,
+                max_file_bytes=settings.max_file_bytes,
+                aliases_file=settings.resolved_aliases_file(root),
+                workers=settings.ingest_workers,
+                include_drafts=drafts,
+                on_start=lambda total: progress.update(task, total=total),
+                on_file=lambda _path, _outcome: progress.advance(task),
+            )
+    except IngestBusy as busy:
+        console.print(f"[red]error:[/red] {busy}; try again when it has finished")
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
     _print_summary(summary)
     if summary.failed:
         raise typer.Exit(1)
+
+
+def _print_failures(summary: "RunSummary") -> None:
+    """Every file that failed, with the place and the reason."""
+    for problem in summary.failures:
+        where = f"{problem.path}:{problem.line}" if problem.line else problem.path
+        console.print(f"[red]failed[/red]  {where}: {problem.reason}", highlight=False)
 
 
 def _print_summary(summary: "RunSummary") -> None:
@@ -112,9 +132,7 @@ def _print_summary(summary: "RunSummary") -> None:
         table.add_column(column.replace("_", " "), justify="right")
     table.add_row(*(str(value) for value in counts.values()))
     console.print(table)
-    for problem in summary.failures:
-        where = f"{problem.path}:{problem.line}" if problem.line else problem.path
-        console.print(f"[red]failed[/red]  {where}: {problem.reason}", highlight=False)
+    _print_failures(summary)
     for problem in summary.warnings:
         where = f"{problem.path}:{problem.line}" if problem.line else problem.path
         console.print(f"[yellow]warning[/yellow] {where}: {problem.reason}", highlight=False)
@@ -138,8 +156,18 @@ def serve(
         ),
     ] = True,
     database_url: DatabaseOption = None,
+    watch: Annotated[
+        bool,
+        typer.Option(
+            "--watch",
+            help="Re-ingest the content folder (LEARNLOG_CONTENT_DIR) whenever a Markdown "
+            "file in it, or the aliases file, is saved, added or removed.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the JSON API (and its docs at /docs); a new, empty database is filled first.
+
+    With --watch, saved posts reach the API within a second or two.
 
     Example: learnlog serve --port 8000, then open http://127.0.0.1:8000/docs
     """
@@ -154,6 +182,9 @@ def serve(
     from app.models import POSTS
 
     settings = _settings(database_url)
+    if watch and not settings.content_dir.is_dir():
+        console.print(f"[red]error:[/red] {settings.content_dir} is not a folder to watch")
+        raise typer.Exit(2)
     if migrate_first:
         run_migrations(settings.database_url)
         engine = make_engine(settings.database_url)
@@ -165,13 +196,137 @@ def serve(
             # Files that failed are listed by the ingest; serve what did go in.
             with contextlib.suppress(typer.Exit):
                 ingest(settings.content_dir, settings.database_url, drafts=True)
-    if reload:
-        # The reloader imports the app in a new process, which reads settings from the
-        # environment: pass the command-line database URL on that way.
-        os.environ["LEARNLOG_DATABASE_URL"] = settings.database_url
-        uvicorn.run("app.main:create_app", factory=True, host=host, port=port, reload=True)
-    else:
-        uvicorn.run(create_app(settings), host=host, port=port)
+    watching = _watching(settings) if watch else contextlib.nullcontext()
+    with watching:
+        if reload:
+            # The reloader imports the app in a new process, which reads settings from the
+            # environment: pass the command-line database URL on that way.
+            os.environ["LEARNLOG_DATABASE_URL"] = settings.database_url
+            uvicorn.run("app.main:create_app", factory=True, host=host, port=port, reload=True)
+        else:
+            uvicorn.run(create_app(settings), host=host, port=port)
+
+
+@contextlib.contextmanager
+def _watching(settings: Settings) -> "Iterator[None]":
+    """Re-ingest on every change while the block runs; stop cleanly when it ends."""
+    from app.watch import ContentWatcher
+
+    # Uvicorn shuts down gracefully on SIGTERM and then raises the signal again; exiting
+    # through Python (not the default handler) lets the watcher finish a run in progress.
+    signal.signal(signal.SIGTERM, _exit_quietly)
+    console.print(f"watching {settings.content_dir} for changes", highlight=False)
+    with ContentWatcher(settings, on_run=_print_rerun, on_trouble=_print_trouble):
+        yield
+
+
+def _exit_quietly(_signum: int, _frame: FrameType | None) -> None:
+    """SIGTERM after a graceful shutdown: leave with status 0, running `finally` blocks."""
+    raise SystemExit(0)
+
+
+def _print_rerun(summary: "RunSummary") -> None:
+    """One line per run of the watcher, then each file that failed."""
+    console.print(
+        f"re-ingested: {summary.added} added, {summary.updated} updated, "
+        f"{summary.deleted} deleted, {summary.failed} failed; "
+        f"content version {summary.content_version} ({summary.seconds:.2f} s)",
+        highlight=False,
+    )
+    _print_failures(summary)
+
+
+def _print_trouble(message: str) -> None:
+    """Something the watcher could not do; it keeps watching."""
+    console.print(f"[yellow]watch:[/yellow] {message}", highlight=False)
+
+
+class ExportFormat(StrEnum):
+    """What `learnlog export` writes."""
+
+    ndjson = "ndjson"
+    sqlite = "sqlite"
+
+
+@cli.command()
+def export(
+    export_format: Annotated[
+        ExportFormat,
+        typer.Option(
+            "--format",
+            help="ndjson: one JSON object a line; sqlite: a copy of the database file.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="File to write (replaced when it exists); - writes ndjson to standard output.",
+            show_default=False,
+        ),
+    ],
+    database_url: DatabaseOption = None,
+    drafts: Annotated[
+        bool,
+        typer.Option(
+            "--drafts/--no-drafts",
+            help="Put draft posts, their entries and links in the ndjson too "
+            "(a sqlite copy always holds everything).",
+        ),
+    ] = False,
+) -> None:
+    """Export the content for static hosting, from one snapshot of the database.
+
+    ndjson: one JSON object a line, its fields named as in the API. First the
+    header {"type": "export", "schema": 1, "content_version", "generated_at",
+    "include_drafts"}; then "post" lines (a /posts item plus front_matter and
+    html), "entry" lines (an /entries item) and "link" lines (a /links item;
+    entry_id is null for a link in a heading), each line with its "type".
+
+    sqlite: the whole database as one SQLite file (VACUUM INTO from SQLite,
+    a table-by-table copy from PostgreSQL), ready for `learnlog serve`.
+
+    Example: learnlog export --format ndjson --output site/learnlog.ndjson
+    """
+    from app.export import ExportError, replacing, source_engine, write_ndjson, write_sqlite
+
+    settings = _settings(database_url)
+    to_stdout = str(output) == "-"
+    if to_stdout and export_format is ExportFormat.sqlite:
+        console.print("[red]error:[/red] --format sqlite needs a file to write, not -")
+        raise typer.Exit(2)
+    try:
+        engine = source_engine(settings.database_url)
+    except ExportError as error:
+        console.print(f"[red]error:[/red] {error}", highlight=False)
+        raise typer.Exit(2) from None
+    try:
+        if export_format is ExportFormat.sqlite:
+            version = write_sqlite(engine, output)
+            size = output.stat().st_size / 1_000_000
+            console.print(
+                f"wrote {output} ({size:.1f} MB) at content version {version}", highlight=False
+            )
+            return
+        template = settings.edit_url_template
+        if to_stdout:
+            out = sys.stdout.buffer
+            counts = write_ndjson(engine, out, include_drafts=drafts, edit_url_template=template)
+            out.flush()
+        else:
+            with replacing(output) as partial, partial.open("wb", buffering=1 << 20) as file:
+                counts = write_ndjson(
+                    engine, file, include_drafts=drafts, edit_url_template=template
+                )
+    finally:
+        engine.dispose()
+    console.print(
+        f"exported {counts.posts} posts, {counts.entries} entries and {counts.links} links "
+        f"at content version {counts.content_version}" + ("" if to_stdout else f" to {output}"),
+        highlight=False,
+    )
 
 
 @cli.command()

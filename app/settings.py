@@ -55,6 +55,12 @@ class Settings(BaseSettings):
         "endpoints answer 404 while it is unset.",
     )
 
+    @field_validator("admin_token")
+    @classmethod
+    def _blank_token_is_none(cls, token: SecretStr | None) -> SecretStr | None:
+        """An empty LEARNLOG_ADMIN_TOKEN leaves the admin endpoints off."""
+        return token if token is not None and token.get_secret_value().strip() else None
+
     @field_validator("edit_url_template")
     @classmethod
     def _known_placeholders(cls, template: str | None) -> str | None:

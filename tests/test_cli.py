@@ -61,7 +61,7 @@ def test_migrate_then_ingest(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.parametrize("command", ["ingest", "migrate", "serve"])
+@pytest.mark.parametrize("command", ["ingest", "migrate", "serve", "export"])
 def test_every_command_is_documented_with_an_example(command: str) -> None:
     result = runner.invoke(cli, [command, "--help"])
     assert result.exit_code == 0
