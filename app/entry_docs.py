@@ -1,9 +1,9 @@
 """Entry documents: one entry's answer, mostly stored as JSON by the ingest, served as-is.
 
-A page of /entries then costs one read of its rows instead of five joins, and no JSON
-encoding of the stored part. The ingest stores, per entry, `doc`: the members of the
-answer from `section` to `parent_id` as a JSON fragment (`"section":...,"parent_id":...`
-without braces), and `domain_path`: the heading slugs of its section path. What can
+A page of /entries then costs one read of its rows instead of five joins, and little
+JSON encoding. The ingest stores, per entry, `doc`: the members of the answer around its
+text and HTML (`"section"`, `"entry_kind"` | `"tags"`, `"links"`, `"parent_id"`) as two
+JSON fragments without braces, and `domain_path`: the heading slugs of its section path. What can
 change without the entry's file changing is added when serving: the post's slug and
 title (slugs move when collisions come and go), the domains (heading slugs pass through
 the aliases file) and the edit URL (a setting). `Splicer` must give exactly what
@@ -18,32 +18,29 @@ import orjson
 
 # Separates heading slugs in `entries.domain_path` (slugs never contain it).
 PATH_SEPARATOR = "/"
+# Separates the two fragments of `entries.doc` (JSON escapes it inside strings).
+DOC_SEPARATOR = "\x1e"
 
 
 def build_doc(
     *,
     section: str,
     kind: str,
-    text: str,
-    html: str,
     tags: list[str],
     post_tags: list[str],
     links: list[dict[str, Any]],
     parent_id: int | None,
 ) -> str:
-    """The stored fragment of one entry (tags: its own, then its post's, each once)."""
+    """The stored fragments of one entry (tags: its own, then its post's, each once).
+
+    Two JSON fragments joined by DOC_SEPARATOR: the members before the entry's text
+    and HTML, and those after; text and HTML stay in their own columns, not copied.
+    """
     own = sorted(set(tags))
     merged = own + [tag for tag in sorted(set(post_tags)) if tag not in own]
-    members = {
-        "section": section,
-        "entry_kind": kind,
-        "text": text,
-        "html": html,
-        "tags": merged,
-        "links": links,
-        "parent_id": parent_id,
-    }
-    return orjson.dumps(members).decode()[1:-1]
+    head = orjson.dumps({"section": section, "entry_kind": kind}).decode()[1:-1]
+    tail = orjson.dumps({"tags": merged, "links": links, "parent_id": parent_id}).decode()
+    return head + DOC_SEPARATOR + tail[1:-1]
 
 
 def domain_path(heading_slugs: list[str]) -> str:
@@ -67,10 +64,19 @@ class Splicer:
         self._domains_json: dict[str, bytes] = {}
 
     def entry(
-        self, entry_id: int, date: dt.date | None, post_id: int, line: int, path: str, doc: str
+        self,
+        entry_id: int,
+        date: dt.date | None,
+        post_id: int,
+        line: int,
+        path: str,
+        doc: str,
+        text: str,
+        html: str,
     ) -> bytes:
         """One entry as /entries answers it, members in the order of EntryOut's fields."""
         post, source_path, raw_path = self._post(post_id)
+        head, _, tail = doc.partition(DOC_SEPARATOR)
         domains = self._domains_json.get(path)
         if domains is None:
             slugs = [self.aliases.get(s, s) for s in path.split(PATH_SEPARATOR) if s]
@@ -82,7 +88,9 @@ class Splicer:
         return b"".join(
             (
                 b'{"id":%d,"post":%s,"date":%s,"domains":%s,' % (entry_id, post, day, domains),
-                doc.encode(),
+                head.encode(),
+                b',"text":%s,"html":%s,' % (orjson.dumps(text), orjson.dumps(html)),
+                tail.encode(),
                 b',"source":{"path":%s,"line":%d,"edit_url":%s}}' % (source_path, line, edit),
             )
         )

@@ -153,7 +153,7 @@ def _entry_lines(
     e, p = ENTRIES.c, POSTS.c
     aliases = domain_aliases(conn)
     query = (
-        select(e.id, e.date, e.post_id, e.line, e.domain_path, e.doc)
+        select(e.id, e.date, e.post_id, e.line, e.domain_path, e.doc, e.text, e.html)
         .where(_published(e.is_draft, include_drafts))
         .order_by(e.date.asc().nulls_first(), e.post_id, e.position)
         .execution_options(yield_per=BATCH)
@@ -173,9 +173,9 @@ def _entry_lines(
         undocumented = [row.id for row in part if not row.doc]
         assembled = entries_by_id(conn, undocumented, aliases) if undocumented else {}
         lines = []
-        for entry_id, date, post_id, line, path, doc in part:
+        for entry_id, date, post_id, line, path, doc, text, html in part:
             if doc:
-                answer = splicer.entry(entry_id, date, post_id, line, path, doc)
+                answer = splicer.entry(entry_id, date, post_id, line, path, doc, text, html)
                 lines.append(b'{"type":"entry",' + answer[1:] + b"\n")
             else:
                 entry = EntryOut.model_validate(assembled[entry_id]).model_dump(mode="json")

@@ -336,8 +336,6 @@ class Writer:
                         "doc": build_doc(
                             section=sections_by_position[e.section].heading,
                             kind=e.kind,
-                            text=e.text,
-                            html=e.html,
                             tags=e.tags,
                             post_tags=parsed.tags,
                             links=entry_links[index],

@@ -112,7 +112,7 @@ class EntryIndex:
         if candidates is None:  # no membership filter: every rank in the range
             candidates = np.arange(low, max(low, high), dtype=np.int32)
         if hole[0] < hole[1]:
-            start, stop = np.searchsorted(candidates, hole)
+            start, stop = np.searchsorted(candidates, np.asarray(hole, dtype=np.int32))
             candidates = np.concatenate((candidates[:start], candidates[stop:]))
         if not filters.include_drafts and self.any_drafts and len(candidates):
             candidates = candidates[~self.drafts[candidates]]
@@ -128,11 +128,11 @@ class EntryIndex:
         """The rank range [low, high) inside `from`/`to` (undated entries are outside)."""
         low, high = 0, len(self.ids)
         if isinstance(filters.date_from, dt.date):
-            low = int(np.searchsorted(self.days, filters.date_from.toordinal(), "left"))
+            low = int(self.days.searchsorted(np.int32(filters.date_from.toordinal()), "left"))
         if isinstance(filters.date_to, dt.date):
-            high = int(np.searchsorted(self.days, filters.date_to.toordinal(), "right"))
+            high = int(self.days.searchsorted(np.int32(filters.date_to.toordinal()), "right"))
         if filters.date_from is None and filters.date_to is not None:
-            low = int(np.searchsorted(self.days, _UNDATED, "right"))
+            low = int(self.days.searchsorted(np.int32(_UNDATED), "right"))
         return low, high
 
     def _key(self, rank: int) -> tuple[int, int, int]:
@@ -209,8 +209,9 @@ class EntryIndex:
 
 def _slice(ranks: Ranks, low: int, high: int) -> Ranks:
     """The part of a sorted rank list inside [low, high)."""
-    start = int(np.searchsorted(ranks, low, "left"))
-    stop = int(np.searchsorted(ranks, high, "left"))
+    # Scalars of the array's own type: a Python int would make numpy convert the array.
+    start = int(ranks.searchsorted(np.int32(low), "left"))
+    stop = int(ranks.searchsorted(np.int32(high), "left"))
     return ranks[start:stop]
 
 
@@ -341,7 +342,8 @@ def page_answers(
     if not ids:
         return []
     e = ENTRIES.c
-    query = select(e.id, e.date, e.post_id, e.position, e.line, e.domain_path, e.doc)
+    columns = (e.id, e.date, e.post_id, e.position, e.line, e.domain_path, e.doc, e.text, e.html)
+    query = select(*columns)
     rows = {row[0]: row for row in conn.execute(query.where(e.id.in_(ids))).all()}
     splicer = index.splicer(edit_url_template)
     answers: list[tuple[bytes, EntryKey]] = []
@@ -349,11 +351,7 @@ def page_answers(
         row = rows.get(entry_id)
         if row is None or not row[6]:
             return None
-        _, date, post_id, position, line, path, doc = row
-        answers.append(
-            (
-                splicer.entry(entry_id, date, post_id, line, path, doc),
-                EntryKey(date, post_id, position),
-            )
-        )
+        _, date, post_id, position, line, path, doc, text, html = row
+        answer = splicer.entry(entry_id, date, post_id, line, path, doc, text, html)
+        answers.append((answer, EntryKey(date, post_id, position)))
     return answers
