@@ -1,6 +1,7 @@
 """The `learnlog` command: thin wrappers over the ingest pipeline, the API and migrations."""
 
 import contextlib
+import functools
 import signal
 import sys
 from enum import StrEnum
@@ -10,7 +11,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from app.settings import Settings
@@ -74,10 +82,11 @@ def ingest(
     from app.ingest.pipeline import run_ingest
 
     settings = _settings(database_url)
-    root = directory if directory is not None else settings.content_dir
-    if not root.is_dir():
-        console.print(f"[red]error:[/red] {root} is not a folder")
-        raise typer.Exit(2)
+    roots = [directory] if directory is not None else settings.folders()
+    for root in roots:
+        if not root.is_dir():
+            console.print(f"[red]error:[/red] {root} is not a folder")
+            raise typer.Exit(2)
     engine = make_engine(settings.database_url)
     try:
         ensure_schema(engine)
@@ -94,27 +103,38 @@ def ingest(
         transient=True,
         disable=not console.is_terminal,
     )
+    failed = False
     try:
-        with progress:
-            task = progress.add_task("files", total=None)
-            summary = run_ingest(
-                engine,
-                root,
-                max_file_bytes=settings.max_file_bytes,
-                aliases_file=settings.resolved_aliases_file(root),
-                workers=settings.ingest_workers,
-                include_drafts=drafts,
-                on_start=lambda total: progress.update(task, total=total),
-                on_file=lambda _path, _outcome: progress.advance(task),
-            )
+        for root in roots:  # one run per folder
+            with progress:
+                task = progress.add_task("files", total=None)
+                summary = run_ingest(
+                    engine,
+                    root,
+                    max_file_bytes=settings.max_file_bytes,
+                    aliases_file=settings.resolved_aliases_file(root),
+                    workers=settings.ingest_workers,
+                    include_drafts=drafts,
+                    on_start=functools.partial(_set_total, progress, task),
+                    on_file=functools.partial(_advance, progress, task),
+                )
+            _print_summary(summary)
+            failed = failed or bool(summary.failed)
     except IngestBusy as busy:
         console.print(f"[red]error:[/red] {busy}; try again when it has finished")
         raise typer.Exit(2) from None
     finally:
         engine.dispose()
-    _print_summary(summary)
-    if summary.failed:
+    if failed:
         raise typer.Exit(1)
+
+
+def _set_total(progress: Progress, task: TaskID, total: int) -> None:
+    progress.update(task, total=total)
+
+
+def _advance(progress: Progress, task: TaskID, _path: str, _outcome: object) -> None:
+    progress.advance(task)
 
 
 def _print_failures(summary: "RunSummary") -> None:
@@ -182,8 +202,10 @@ def serve(
     from app.models import POSTS
 
     settings = _settings(database_url)
-    if watch and not settings.content_dir.is_dir():
-        console.print(f"[red]error:[/red] {settings.content_dir} is not a folder to watch")
+    folders = [folder for folder in settings.folders() if folder.is_dir()]
+    if watch and len(folders) < len(settings.folders()):
+        missing = ", ".join(str(f) for f in settings.folders() if f not in folders)
+        console.print(f"[red]error:[/red] not a folder to watch: {missing}")
         raise typer.Exit(2)
     if migrate_first:
         run_migrations(settings.database_url)
@@ -191,11 +213,12 @@ def serve(
         with engine.connect() as conn:
             empty = conn.execute(select(func.count()).select_from(POSTS)).scalar_one() == 0
         engine.dispose()
-        if empty and settings.content_dir.is_dir():
-            console.print(f"empty database: ingesting {settings.content_dir} first")
-            # Files that failed are listed by the ingest; serve what did go in.
-            with contextlib.suppress(typer.Exit):
-                ingest(settings.content_dir, settings.database_url, drafts=True)
+        if empty and folders:
+            console.print(f"empty database: ingesting {', '.join(map(str, folders))} first")
+            for folder in folders:
+                # Files that failed are listed by the ingest; serve what did go in.
+                with contextlib.suppress(typer.Exit):
+                    ingest(folder, settings.database_url, drafts=True)
     watching = _watching(settings) if watch else contextlib.nullcontext()
     with watching:
         if reload:
@@ -215,8 +238,14 @@ def _watching(settings: Settings) -> "Iterator[None]":
     # Uvicorn shuts down gracefully on SIGTERM and then raises the signal again; exiting
     # through Python (not the default handler) lets the watcher finish a run in progress.
     signal.signal(signal.SIGTERM, _exit_quietly)
-    console.print(f"watching {settings.content_dir} for changes", highlight=False)
-    with ContentWatcher(settings, on_run=_print_rerun, on_trouble=_print_trouble):
+    with contextlib.ExitStack() as watchers:
+        for folder in settings.folders():  # one watcher per folder; the ingest lock queues them
+            console.print(f"watching {folder} for changes", highlight=False)
+            watchers.enter_context(
+                ContentWatcher(
+                    settings, on_run=_print_rerun, on_trouble=_print_trouble, root=folder
+                )
+            )
         yield
 
 

@@ -20,6 +20,12 @@ class Settings(BaseSettings):
     content_dir: Path = Field(
         default=Path("content"), description="Folder of Markdown logs that ingest reads."
     )
+    content_dirs: list[Path] = Field(
+        default=[],
+        description="Several content folders served from one database (a JSON list, e.g. "
+        '["notes", "links"]); replaces content_dir when set. Ids and slugs never collide '
+        "across folders.",
+    )
     aliases_file: Path | None = Field(
         default=None,
         description="YAML file mapping a domain slug to heading spellings; "
@@ -72,12 +78,23 @@ class Settings(BaseSettings):
                 raise ValueError(f"use only {{path}} and {{line}} ({error!r})") from None
         return template or None
 
+    def folders(self) -> list[Path]:
+        """Every content folder this database serves (content_dirs, else content_dir)."""
+        return list(self.content_dirs) or [self.content_dir]
+
     def resolved_aliases_file(self, content_dir: Path) -> Path | None:
-        """The aliases file to apply for `content_dir`, or None when there is none."""
+        """The aliases file to apply for `content_dir`, or None when there is none.
+
+        The database holds one set of aliases: with several folders, every run applies
+        the same file (the first folder's domains.yml), so runs never undo each other.
+        """
         if self.aliases_file is not None:
             return self.aliases_file
-        candidate = content_dir / "domains.yml"
-        return candidate if candidate.is_file() else None
+        for folder in self.folders() if self.content_dirs else [content_dir]:
+            candidate = folder / "domains.yml"
+            if candidate.is_file():
+                return candidate
+        return None
 
 
 @lru_cache

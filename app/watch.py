@@ -39,9 +39,10 @@ class ContentWatcher:
         on_run: Callable[[RunSummary], None],
         on_trouble: Callable[[str], None],
         quiet_ms: int = QUIET_MS,
+        root: Path | None = None,
     ) -> None:
         self.settings = settings
-        self.root = settings.content_dir.resolve()
+        self.root = (root or settings.content_dir).resolve()
         self.on_run = on_run
         self.on_trouble = on_trouble
         self.quiet_ms = quiet_ms
