@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import Connection, Engine, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.entry_docs import Splicer
 from app.models import (
@@ -303,6 +304,18 @@ class IndexHolder:
             return None
         self._start_background_build()
         return None
+
+    def warm(self) -> None:
+        """Build the index now (at startup, so the first requests need no SQL fallback).
+
+        A database that cannot be read yet (not migrated, unreachable) is left for the
+        requests to find out about.
+        """
+        try:
+            with self.engine.connect() as conn:
+                self._install(build_index(conn))
+        except SQLAlchemyError:
+            return
 
     def _install(self, built: EntryIndex) -> None:
         with self._lock:
