@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
@@ -23,6 +24,12 @@ _TABLES = (
     "section_paths, sections, posts, tags, categories, domain_aliases, content_state, "
     "deleted_posts"
 )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Hypothesis keeps its caches in the session's tmp folder, never in the project."""
+    set_hypothesis_home_dir(config._tmp_path_factory.getbasetemp() / "hypothesis")
 
 
 def postgres_url_or_skip() -> str:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock, list_block
 from markdown_it.token import Token
 
 from app.ingest.html_links import html_anchors, is_closing_anchor, opening_anchor_href
@@ -20,6 +21,10 @@ from app.render import MAX_NESTING, render
 
 # List entries nested deeper than this fold into their deepest kept ancestor.
 MAX_ENTRY_DEPTH = 8
+
+# Past MAX_NESTING markdown-it drops the rest of the document, so lists stop nesting at
+# half of it: a deeper list marker stays text in its item, which folds like any other.
+_LIST_LEVEL_LIMIT = MAX_NESTING // 2
 
 # `[Thought]`, `[Hot take]` at the very start of an entry: a bracketed word, not a link.
 _MARKER = re.compile(r"\[([A-Za-z][\w\- ]{1,30})\]\s*")
@@ -81,6 +86,16 @@ class Body:
     first_heading: str | None
     folded: int
     warnings: list[Problem]
+
+
+def fold_deep_lists(md: MarkdownIt) -> MarkdownIt:
+    """Make `md` stop nesting lists well before its nesting limit, so no item is dropped."""
+
+    def list_within_limit(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+        return state.level < _LIST_LEVEL_LIMIT and list_block(state, start, end, silent)
+
+    md.block.ruler.at("list", list_within_limit, {"alt": ["paragraph", "reference", "blockquote"]})
+    return md
 
 
 def parse_body(md: MarkdownIt, body: str, first_line: int) -> Body:

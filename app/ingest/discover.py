@@ -3,10 +3,10 @@
 import hashlib
 import os
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from app.ingest.problems import ParseError
+from app.ingest.problems import ParseError, SourceVanished
 
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 
@@ -22,6 +22,16 @@ class SourceFile:
 
     path: str  # relative, with forward slashes: the post's identity within its folder
     absolute: Path
+    # (size, mtime in ns) when queued for reading: another one afterwards means it changed.
+    found: tuple[int, int] | None = None
+
+    def changed_since_found(self) -> bool:
+        """True when the file's size or modification time is no longer what `found` says."""
+        try:
+            info = self.absolute.stat()
+        except OSError:
+            return self.found is not None
+        return self.found is not None and (info.st_size, info.st_mtime_ns) != self.found
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +55,13 @@ def discover(root: Path) -> tuple[list[SourceFile], list[tuple[str, str]]]:
     pending = [("", str(root))]
     while pending:
         prefix, directory = pending.pop()
-        with os.scandir(directory) as listing:
+        try:
+            listing = os.scandir(directory)
+        except FileNotFoundError:
+            if not prefix:
+                raise
+            continue  # a subfolder deleted since it was listed holds no posts now
+        with listing:
             for item in listing:
                 name = item.name
                 if name.startswith("."):
@@ -61,6 +77,15 @@ def discover(root: Path) -> tuple[list[SourceFile], list[tuple[str, str]]]:
     found.sort(key=lambda source: source.path)
     refused.sort()
     return found, refused
+
+
+def fingerprinted(source: SourceFile) -> SourceFile:
+    """`source` with its current size and mtime, to notice a change before it is read."""
+    try:
+        info = source.absolute.stat()
+    except OSError:  # reading it will say why
+        return source
+    return replace(source, found=(info.st_size, info.st_mtime_ns))
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -84,7 +109,9 @@ def read_bytes(source: SourceFile, max_bytes: int) -> bytes:
             raise ParseError(f"too large: {size} bytes, the limit is {max_bytes} bytes")
         data = source.absolute.read_bytes()
     except FileNotFoundError:
-        raise ParseError("file vanished before it could be read") from None
+        if source.absolute.is_symlink():  # still there, pointing nowhere
+            raise ParseError("cannot read file: its symbolic link leads nowhere") from None
+        raise SourceVanished("skipped: the file vanished before it could be read") from None
     except OSError as exc:
         raise ParseError(f"cannot read file: {exc.strerror or exc}") from None
     if len(data) > max_bytes:

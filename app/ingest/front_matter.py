@@ -7,6 +7,7 @@ empty metadata.
 """
 
 import datetime as dt
+import math
 import re
 import tomllib
 from collections.abc import Callable
@@ -141,17 +142,23 @@ def _split_delimited(
     block_start = text.index("\n", opening.start()) + 1 if "\n" in text else len(text)
     block = text[block_start : closing.start()]
     first_line = text.count("\n", 0, block_start) + 1
-    data, warnings = loader(block, first_line)
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        kind = type(data).__name__
-        raise ParseError(f"front matter must be a mapping of keys to values, not a {kind}", 1)
+    try:
+        data, warnings = loader(block, first_line)
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            kind = type(data).__name__
+            raise ParseError(f"front matter must be a mapping of keys to values, not a {kind}", 1)
+        data = json_safe(data)
+    except RecursionError:  # the loaders and json_safe recurse once per level
+        raise ParseError(
+            "front matter nested too deeply to read (or a YAML alias inside its own anchor)", 1
+        ) from None
     body_start = closing.end()
     if body_start < len(text) and text[body_start] == "\n":
         body_start += 1
     body_line = text.count("\n", 0, body_start) + 1
-    return FrontMatter(fmt, json_safe(data), text[body_start:], body_line, warnings)
+    return FrontMatter(fmt, data, text[body_start:], body_line, warnings)
 
 
 def _split_key_lines(text: str, fmt: str, pattern: re.Pattern[str]) -> FrontMatter | None:
@@ -197,15 +204,17 @@ def json_safe(value: Any) -> Any:
                 "(YAML aliases nested too deeply?)",
                 1,
             )
+        if isinstance(item, str):
+            return item.replace("\x00", "\ufffd")  # a YAML/TOML escape; PostgreSQL refuses NUL
         if isinstance(item, dict):
-            return {str(key): convert(val) for key, val in item.items()}
+            return {str(key).replace("\x00", "\ufffd"): convert(val) for key, val in item.items()}
         if isinstance(item, list | tuple | set):
             return [convert(val) for val in item]
         if isinstance(item, dt.date | dt.time):
             return item.isoformat()
         if isinstance(item, bytes):
-            return item.decode("utf-8", "replace")
-        if isinstance(item, float) and item != item:  # NaN is not JSON
+            return item.decode("utf-8", "replace").replace("\x00", "\ufffd")
+        if isinstance(item, float) and not math.isfinite(item):  # NaN and infinities are not JSON
             return None
         return item
 

@@ -14,7 +14,7 @@ from urllib.parse import unquote
 from markdown_it import MarkdownIt
 
 from app.ingest import PARSER_VERSION
-from app.ingest.body import ParsedEntry, ParsedLink, ParsedSection, parse_body
+from app.ingest.body import ParsedEntry, ParsedLink, ParsedSection, fold_deep_lists, parse_body
 from app.ingest.dates import date_from_filename, filename_date_prefix_length, parse_date_value
 from app.ingest.front_matter import split_front_matter
 from app.ingest.identity import slug_of
@@ -54,7 +54,7 @@ class ParsedPost:
 @lru_cache(maxsize=1)
 def _markdown() -> MarkdownIt:
     """The parser this process uses (built once; MarkdownIt instances are reusable)."""
-    return new_markdown()
+    return fold_deep_lists(new_markdown())
 
 
 def parse_post(text: str, path: str) -> ParsedPost:

@@ -30,6 +30,7 @@ from app.ingest.discover import (
     SourceFile,
     SourceText,
     discover,
+    fingerprinted,
     hash_bytes,
     normalise,
     read_bytes,
@@ -37,7 +38,7 @@ from app.ingest.discover import (
 )
 from app.ingest.identity import assign_slugs, post_id, slug_of
 from app.ingest.lock import ingest_lock
-from app.ingest.problems import ParseError
+from app.ingest.problems import ParseError, Problem, SourceVanished
 from app.ingest.sync import PostWrite, RecordedProblem, StoredPost, Writer, problems_from
 
 # Below this many files to parse, worker start-up costs more than it saves.
@@ -51,6 +52,8 @@ _BATCHES_IN_FLIGHT_PER_WORKER = 4
 _TASKS_PER_WORKER = 100
 
 Outcome = str  # "added" | "updated" | "unchanged" | "failed" | "skipped"
+
+_CHANGED = "the file changed after it was found: re-read, its content as read is stored"
 
 
 @dataclass(slots=True)
@@ -175,8 +178,7 @@ def _ingest(
     batch_started = time.perf_counter()
     for path, result, source in _parse_all(jobs, max_file_bytes, workers):
         if isinstance(result, ParseError):
-            summary.failures.append(RecordedProblem("error", path, result.line, result.reason))
-            _notify(on_file, path, "failed")
+            _unread(summary, on_file, path, result)
             continue
         previous = stored.get(path)
         if result.is_draft and not include_drafts:
@@ -238,6 +240,21 @@ def _write(
         _notify(on_file, post.path, "updated" if post.existed else "added")
 
 
+def _unread(
+    summary: RunSummary,
+    on_file: Callable[[str, Outcome], None] | None,
+    path: str,
+    error: ParseError,
+) -> None:
+    """Record a file that gave no post: failed, or skipped when it vanished meanwhile."""
+    if isinstance(error, SourceVanished):
+        summary.warnings.append(RecordedProblem("warning", path, None, error.reason))
+        _notify(on_file, path, "skipped")
+    else:
+        summary.failures.append(RecordedProblem("error", path, error.line, error.reason))
+        _notify(on_file, path, "failed")
+
+
 def _notify(on_file: Callable[[str, Outcome], None] | None, path: str, outcome: Outcome) -> None:
     """Report one file's outcome to the caller, if it listens."""
     if on_file is not None:
@@ -259,7 +276,7 @@ def _jobs_to_parse(
     for source in sources:
         previous = stored.get(source.path)
         if previous is None:
-            yield source
+            yield fingerprinted(source)
             continue
         try:
             data = read_bytes(source, max_file_bytes)
@@ -267,14 +284,13 @@ def _jobs_to_parse(
             # Bytes differ: the normalised text may not (line ends, a BOM, NBSP ...).
             current = current or previous.is_current(content_hash=normalise(data).content_hash)
         except ParseError as error:
-            summary.failures.append(RecordedProblem("error", source.path, error.line, error.reason))
-            _notify(on_file, source.path, "failed")
+            _unread(summary, on_file, source.path, error)
             continue
         if current:
             summary.unchanged += 1
             _notify(on_file, source.path, "unchanged")
             continue
-        yield source
+        yield fingerprinted(source)
 
 
 def _parse_all(jobs: Iterator[SourceFile], max_file_bytes: int, workers: int) -> Iterator[_Result]:
@@ -337,7 +353,10 @@ def _parse_job(job: SourceFile, max_file_bytes: int) -> _Result:
 
     try:
         loaded = read_source(job, max_file_bytes)
-        return job.path, parse_post(loaded.text, job.path), loaded
+        parsed = parse_post(loaded.text, job.path)
+        if job.changed_since_found():
+            parsed.warnings.append(Problem(_CHANGED))
+        return job.path, parsed, loaded
     except ParseError as error:
         return job.path, error, None
     except RecursionError:

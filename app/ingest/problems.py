@@ -20,5 +20,9 @@ class ParseError(Exception):
         self.line = line
 
     def __reduce__(self) -> tuple[type["ParseError"], tuple[str, int | None]]:
-        """Keep both fields when the error crosses a process boundary."""
-        return (ParseError, (self.reason, self.line))
+        """Keep the class and both fields when the error crosses a process boundary."""
+        return (type(self), (self.reason, self.line))
+
+
+class SourceVanished(ParseError):
+    """A file that disappeared between discovery and reading: skipped, not failed."""

@@ -420,12 +420,20 @@ def _bump(conn: Connection) -> int:
     return int(conn.execute(select(STATE.c.version).where(STATE.c.id == 1)).scalar_one())
 
 
+# Post search indexes body_text whole, and a PostgreSQL tsvector holds at most 1 MB of
+# distinct words (a URL or a hyphenated word yields about twice its length): past this
+# many bytes, post search reads the beginning of a post (its entries stay searchable).
+BODY_TEXT_BYTES = 256 * 1024
+
+
 def _post_row(root: str, post: PostWrite, version: int, created: int) -> dict[str, Any]:
     """The `posts` row of a parsed post."""
     parsed = post.parsed
     body_text = "\n".join(
         [*(s.heading for s in parsed.sections), *(e.text for e in parsed.entries)]
     )
+    if len(body_text) * 4 > BODY_TEXT_BYTES:  # cheap: a character is at most 4 bytes
+        body_text = body_text.encode()[:BODY_TEXT_BYTES].decode("utf-8", "ignore")
     return {
         "id": post.post_id,
         "root": root,
