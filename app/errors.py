@@ -122,9 +122,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def http_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        return problem(
+        answer = problem(
             exc.status_code, _TITLES.get(exc.status_code, "Error"), str(exc.detail), "about:blank"
         )
+        # A 405 names the methods the resource has in `Allow` (RFC 9110): keep such headers.
+        answer.headers.update(exc.headers or {})
+        return answer
 
     async def unexpected(_request: Request, _exc: Exception) -> Response:
         return problem(500, "Internal Server Error", "unexpected error", "about:blank")

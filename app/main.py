@@ -4,11 +4,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi_offline import FastAPIOffline
 
 from app import __version__
+from app.api.head import HeadAsGetMiddleware
 from app.api.routes import (
     admin,
     changes,
@@ -27,6 +29,7 @@ from app.errors import install_error_handlers
 from app.observability import configure_logging, install_observability
 from app.queries.entry_index import IndexHolder
 from app.schemas import EDIT_URL_TEMPLATE
+from app.security import install_security_headers
 from app.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -50,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         configure_logging(settings.log_format)
         app.state.engine = make_engine(settings.database_url)
         app.state.entry_index = IndexHolder(app.state.engine)
+        await run_in_threadpool(app.state.entry_index.warm)
         try:
             yield
         finally:
@@ -77,6 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["If-None-Match"],
         expose_headers=["ETag", "Link"],
     )
+    app.add_middleware(HeadAsGetMiddleware)
+    install_security_headers(app)
     install_observability(app)  # added last: outermost, so it times the whole answer
     routers = [entries, posts, search, feeds, taxonomy, urls, timeline, changes, admin]
     routers += [health, metrics]

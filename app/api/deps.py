@@ -11,11 +11,13 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_origin
 
-from fastapi import Depends, Query, Request, Response
+from fastapi import Depends, Header, Query, Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -41,6 +43,17 @@ async def connection(request: Request) -> AsyncIterator[Connection]:
 ConnectionDep = Annotated[Connection, Depends(connection)]
 
 
+# What `_parse_bound` reads, as the OpenAPI document says it: a date, a datetime (no
+# zone is UTC), or nothing (`from=` from an empty form field sets no bound).
+DATE_OR_DATETIME: dict[str, Any] = {
+    "anyOf": [
+        {"type": "string", "format": "date"},
+        {"type": "string", "format": "date-time"},
+        {"type": "string", "maxLength": 0},
+    ]
+}
+
+
 def _parse_bound(param: str, value: str | None) -> dt.date | dt.datetime | None:
     """A date (`2024-01-31`) or a datetime (`2024-01-31T12:00:00Z`; no zone means UTC)."""
     if value is None or value == "":
@@ -57,6 +70,13 @@ def _parse_bound(param: str, value: str | None) -> dt.date | dt.datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
+def text_value(param: str, value: str) -> str:
+    """A text parameter that can reach SQL: no NUL characters (PostgreSQL refuses them)."""
+    if "\x00" in value:
+        raise InvalidParameter(param, "must not contain NUL characters")
+    return value
+
+
 def _values(param: str, values: list[str]) -> tuple[str, ...]:
     """Repeated parameter values, trimmed, case-folded, without empties; bounded in number."""
     if len(values) > MAX_VALUES:
@@ -65,6 +85,7 @@ def _values(param: str, values: list[str]) -> tuple[str, ...]:
     for value in cleaned:
         if len(value) > MAX_TEXT:
             raise InvalidParameter(param, f"values are at most {MAX_TEXT} characters")
+        text_value(param, value)
     return cleaned
 
 
@@ -86,12 +107,16 @@ async def scope_filters(
             description="Inclusive lower bound: a date compares with the "
             "calendar date, a datetime with the post's moment.",
             examples=["2023-12-01"],
+            json_schema_extra=DATE_OR_DATETIME,
         ),
     ] = None,
     date_to: Annotated[
         str | None,
         Query(
-            alias="to", description="Inclusive upper bound, like `from`.", examples=["2023-12-31"]
+            alias="to",
+            description="Inclusive upper bound, like `from`.",
+            examples=["2023-12-31"],
+            json_schema_extra=DATE_OR_DATETIME,
         ),
     ] = None,
     post: Annotated[list[str], Query(description="Post slug; repeat for any of several.")] = [],  # noqa: B006
@@ -136,7 +161,7 @@ async def entry_filters(
     ] = None,
 ) -> EntryFilters:
     """The filters every list shares, `q` included."""
-    query = q.strip() if q and q.strip() else None
+    query = text_value("q", q.strip()) if q and q.strip() else None
     if query is not None:
         try:
             parse_search(query)
@@ -178,7 +203,9 @@ class Paging:
 
 async def paging(
     request: Request,
-    limit: Annotated[int, Query(description=f"Items per page (1-{MAX_LIMIT}).")] = 20,
+    limit: Annotated[
+        int, Query(description=f"Items per page (1-{MAX_LIMIT}).", ge=1, le=MAX_LIMIT)
+    ] = 20,
     cursor: Annotated[
         str | None,
         Query(description="Opaque cursor from a previous page's `next`.", max_length=512),
@@ -188,8 +215,6 @@ async def paging(
     ] = "-date",
 ) -> Paging:
     """Validate paging parameters and decode the cursor, which must belong to this query."""
-    if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidParameter("limit", f"must be between 1 and {MAX_LIMIT}")
     scope = _scope(request)
     key = decode_cursor(cursor, scope) if cursor else None
     return Paging(limit=limit, newest_first=sort == "-date", cursor=key, scope=scope)
@@ -245,7 +270,55 @@ def next_url(request: Request, response: Response, token: str | None) -> str | N
     return url
 
 
-async def conditional(request: Request, response: Response, conn: ConnectionDep) -> None:
+# Routes' single-valued query parameters, worked out once per route (routes are not
+# hashable: keyed by the id of a dependant the entry keeps alive, so ids are not reused).
+_SINGLE_VALUED: dict[int, tuple[Dependant, frozenset[str]]] = {}
+
+
+def _single_valued(dependant: Dependant) -> Iterator[str]:
+    """The query parameters a route reads one value of, its dependencies' included."""
+    for field in dependant.query_params:
+        if get_origin(field.field_info.annotation) is not list:
+            yield field.alias
+    for sub in dependant.dependencies:
+        yield from _single_valued(sub)
+
+
+async def single_values(request: Request) -> None:
+    """Refuse a single-valued parameter given twice, such as `limit=5&limit=500`.
+
+    The framework would quietly keep one of them; which one a cache, a proxy or a log
+    reader sees first is another matter (HTTP parameter pollution).
+    """
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    dependant = route.dependant
+    cached = _SINGLE_VALUED.get(id(dependant))
+    if cached is None:
+        cached = _SINGLE_VALUED[id(dependant)] = (dependant, frozenset(_single_valued(dependant)))
+    single = cached[1]
+    seen: set[str] = set()
+    for name, _ in request.query_params.multi_items():
+        if name in single:
+            if name in seen:
+                raise InvalidParameter(name, "given more than once; it takes one value")
+            seen.add(name)
+
+
+SingleValues = Depends(single_values)
+
+
+async def conditional(
+    request: Request,
+    response: Response,
+    conn: ConnectionDep,
+    _single: Annotated[None, SingleValues],
+    if_none_match: Annotated[
+        str | None,
+        Header(description="ETags of cached copies (or `*`): a current one gets 304, no body."),
+    ] = None,
+) -> None:
     """ETag from the content version and the request; a matching If-None-Match gets a 304.
 
     Runs before the route's query, so a revalidation costs one tiny read.
@@ -256,7 +329,7 @@ async def conditional(request: Request, response: Response, conn: ConnectionDep)
         f"{version}|{request.url.path}|{request.url.query}".encode(), digest_size=12
     ).hexdigest()
     etag = f'W/"{fingerprint}"'
-    candidates = request.headers.get("if-none-match", "")
+    candidates = if_none_match or ""
     if candidates.strip() == "*" or etag in [c.strip() for c in candidates.split(",")]:
         raise NotModified(etag)
     response.headers["ETag"] = etag

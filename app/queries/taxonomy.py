@@ -106,8 +106,16 @@ def category_counts(conn: Connection, *, include_drafts: bool) -> list[tuple[str
 
 
 def host_counts(conn: Connection, *, filters: EntryFilters) -> list[tuple[str, int]]:
-    """Hosts with the number of links to each, over entries matching `filters`."""
-    where = entry_conditions(filters, domain_aliases(conn))
+    """Hosts with the number of links to each, over entries matching `filters`.
+
+    Host and kind select the links themselves, as on /links (and a probe on `links`
+    would lose its FROM to this query's own `links`).
+    """
+    where = entry_conditions(replace(filters, host=(), link_kind=()), domain_aliases(conn))
+    if filters.host:
+        where.append(LINKS.c.host.in_(filters.host))
+    if filters.link_kind:
+        where.append(LINKS.c.kind.in_(filters.link_kind))
     query = (
         select(LINKS.c.host, func.count())
         .join(ENTRIES, ENTRIES.c.id == LINKS.c.entry_id)
@@ -122,8 +130,13 @@ def list_links(
     conn: Connection, *, filters: EntryFilters, limit: int, after_id: int | None
 ) -> tuple[list[dict[str, Any]], bool, int | None]:
     """Links of entries matching `filters` (host and kind filter the links themselves)."""
-    entry_filters = replace(filters, host=(), link_kind=())
+    entry_filters = replace(filters, host=(), link_kind=(), post=())
     where = [*entry_conditions(entry_filters, domain_aliases(conn))]
+    if filters.post:
+        # On the link's own post: the page query joins `posts`, which would swallow the
+        # FROM of the correlated probe `entry_conditions` makes for it.
+        in_posts = select(POSTS.c.id).where(POSTS.c.slug.in_(filters.post)).correlate(None)
+        where.append(LINKS.c.post_id.in_(in_posts))
     if filters.host:
         where.append(LINKS.c.host.in_(filters.host))
     if filters.link_kind:

@@ -1,6 +1,7 @@
 """Read-side SQL for /urls: links grouped by normalized address across all posts."""
 
 from collections import defaultdict
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection, and_, distinct, func, select, true
@@ -23,6 +24,13 @@ def list_urls(
     logged, in how many entries, its first and last date, and the domains it was filed in.
     """
     e, link = ENTRIES.c, LINKS.c
+    # Host and kind select the links themselves, as on /links (and a probe on `links`
+    # would lose its FROM to this query's own `links`).
+    where = [*entry_conditions(replace(filters, host=(), link_kind=()), aliases)]
+    if filters.host:
+        where.append(link.host.in_(filters.host))
+    if filters.link_kind:
+        where.append(link.kind.in_(filters.link_kind))
     times = func.count().label("times")
     last = func.max(e.date).label("last_date")
     query = (
@@ -37,7 +45,7 @@ def list_urls(
             last,
         )
         .select_from(LINKS.join(ENTRIES, e.id == link.entry_id))
-        .where(and_(true(), *entry_conditions(filters, aliases)))
+        .where(and_(true(), *where))
         .group_by(link.url_key)
         .order_by(times.desc(), last.desc().nulls_last(), link.url_key)
         .limit(limit)

@@ -9,33 +9,26 @@ import hmac
 import queue
 import threading
 from contextlib import ExitStack
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 
-from app.api.deps import ConnectionDep
+from app.api.deps import ConnectionDep, SingleValues
+from app.api.responses import INVALID, UNAVAILABLE, Responses, not_found, problem
 from app.errors import Conflict, Forbidden, NotFound, Unauthorized, Unavailable
 from app.ingest.lock import IngestBusy, ingest_lock
 from app.ingest.pipeline import run_ingest
 from app.queries.runs import list_runs
-from app.schemas import IngestStarted, Problem, RunOut
+from app.schemas import IngestStarted, RunOut
 from app.settings import Settings
 
-
-def _problem(description: str) -> dict[str, Any]:
-    return {
-        "model": Problem,
-        "description": description,
-        "content": {"application/problem+json": {}},
-    }
-
-
-ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: _problem("No bearer token"),
-    403: _problem("Wrong token"),
-    404: _problem("Admin endpoints are off (no token configured)"),
+ADMIN_ERRORS: Responses = {
+    401: problem("No bearer token"),
+    403: problem("Wrong token"),
+    404: problem("Admin endpoints are off (no token configured)"),
+    **UNAVAILABLE,
 }
 
 
@@ -57,7 +50,9 @@ async def require_admin(
         raise Forbidden("that token does not open the admin endpoints")
 
 
-router = APIRouter(tags=["admin"], dependencies=[Depends(require_admin)], responses=ADMIN_ERRORS)
+router = APIRouter(
+    tags=["admin"], dependencies=[Depends(require_admin), SingleValues], responses=ADMIN_ERRORS
+)
 
 # How long a trigger waits for the run to be recorded before answering.
 _START_TIMEOUT_S = 30
@@ -67,7 +62,7 @@ _START_TIMEOUT_S = 30
     "/admin/ingest",
     operation_id="startIngest",
     status_code=202,
-    responses={409: _problem("An ingest is already running on this database")},
+    responses={409: problem("An ingest is already running on this database")},
 )
 async def start_ingest(request: Request) -> IngestStarted:
     """Re-ingest the content folder in the background; answers once the run is recorded.
@@ -91,17 +86,18 @@ def _start(engine: Engine, settings: Settings) -> int:
     def work() -> None:
         with held:
             try:
-                run_ingest(
-                    engine,
-                    settings.content_dir,
-                    max_file_bytes=settings.max_file_bytes,
-                    aliases_file=settings.resolved_aliases_file(settings.content_dir),
-                    # Parse in this thread: forking worker processes from a threaded server
-                    # is unsafe, and a triggered re-ingest parses only what changed.
-                    workers=1,
-                    on_run=started.put,
-                    locked=True,
-                )
+                for folder in settings.folders():  # one run per folder, in turn
+                    run_ingest(
+                        engine,
+                        folder,
+                        max_file_bytes=settings.max_file_bytes,
+                        aliases_file=settings.resolved_aliases_file(folder),
+                        # Parse in this thread: forking worker processes from a threaded
+                        # server is unsafe, and a triggered re-ingest parses what changed.
+                        workers=1,
+                        on_run=started.put,
+                        locked=True,
+                    )
             except Exception as error:  # reported to the waiting request, if still waiting
                 started.put(error)
 
@@ -115,7 +111,7 @@ def _start(engine: Engine, settings: Settings) -> int:
     return first
 
 
-@router.get("/admin/runs", operation_id="listRuns")
+@router.get("/admin/runs", operation_id="listRuns", responses=INVALID)
 async def runs(
     conn: ConnectionDep,
     limit: Annotated[
@@ -126,10 +122,15 @@ async def runs(
     return [RunOut.model_validate(run) for run in list_runs(conn, limit=limit)]
 
 
-@router.get("/admin/runs/{run_id}", operation_id="getRun")
+@router.get(
+    "/admin/runs/{run_id}",
+    operation_id="getRun",
+    responses={**INVALID, **not_found("Admin endpoints are off, or no such run")},
+)
 async def run(
     conn: ConnectionDep,
-    run_id: Annotated[int, Path(description="Run id.", ge=1, le=2**62)],
+    # Run ids are 32-bit integers in the database: a larger one would fail the query.
+    run_id: Annotated[int, Path(description="Run id.", ge=1, le=2**31 - 1)],
 ) -> RunOut:
     """One ingest run with its per-file failures and warnings."""
     found = list_runs(conn, limit=1, run_id=run_id)

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.api.deps import Conditional, ConnectionDep
-from app.api.routes.entries import ERRORS
+from app.api.responses import READ
 from app.errors import InvalidParameter
 from app.queries.changes import changes_since, current_version
 from app.schemas import ChangesOut
@@ -13,7 +13,7 @@ from app.schemas import ChangesOut
 router = APIRouter(tags=["changes"])
 
 
-@router.get("/changes", operation_id="listChanges", dependencies=[Conditional], responses=ERRORS)
+@router.get("/changes", operation_id="listChanges", dependencies=[Conditional], responses=READ)
 async def changes(
     conn: ConnectionDep,
     since: Annotated[

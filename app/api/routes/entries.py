@@ -1,7 +1,7 @@
 """Entries: the unit a reader wants."""
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -17,6 +17,7 @@ from app.api.deps import (
     encode_cursor,
     next_url,
 )
+from app.api.responses import READ, not_found
 from app.errors import InvalidParameter, NotFound
 from app.queries.entries import (
     EntryFilters,
@@ -34,20 +35,11 @@ from app.schemas import (
     EntryPage,
     FacetCount,
     Page,
-    Problem,
     RelatedEntry,
     RelatedReason,
 )
 
 router = APIRouter(tags=["entries"])
-
-ERRORS: dict[int | str, dict[str, Any]] = {
-    422: {
-        "model": Problem,
-        "description": "Invalid parameter",
-        "content": {"application/problem+json": {}},
-    },
-}
 
 
 async def facet_names(
@@ -80,7 +72,7 @@ FacetsDep = Annotated[tuple[FacetName, ...], Depends(facet_names)]
     "/entries",
     operation_id="listEntries",
     dependencies=[Conditional],
-    responses=ERRORS,
+    responses=READ,
     response_model=EntryPage,
 )
 async def entries(
@@ -201,7 +193,7 @@ def _facet_counts(
     "/entries/{entry_id}",
     operation_id="getEntry",
     dependencies=[Conditional],
-    responses={404: {"model": Problem, "description": "No such entry"}, **ERRORS},
+    responses={**READ, **not_found("No such entry")},
 )
 async def entry(
     conn: ConnectionDep,
@@ -218,7 +210,7 @@ async def entry(
     "/entries/{entry_id}/related",
     operation_id="listRelatedEntries",
     dependencies=[Conditional],
-    responses={404: {"model": Problem, "description": "No such entry"}, **ERRORS},
+    responses={**READ, **not_found("No such entry")},
 )
 async def related(
     conn: ConnectionDep,

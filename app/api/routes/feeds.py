@@ -7,15 +7,15 @@ the threadpool instead of stalling every other request; the JSON Feed of the sam
 serializes in 1 to 5 ms and stays on the loop.
 """
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection
 
 from app.api.deps import MAX_LIMIT, Conditional, ConnectionDep, FiltersDep
-from app.errors import PROBLEM_JSON, InvalidParameter
+from app.api.responses import READ, Responses
 from app.feeds import (
     ATOM_MEDIA_TYPE,
     JSON_FEED_MEDIA_TYPE,
@@ -28,7 +28,6 @@ from app.feeds import (
 )
 from app.queries.entries import EntryFilters, list_entries
 from app.queries.posts import list_posts, post_feed_facts
-from app.schemas import Problem
 
 router = APIRouter(tags=["feeds"])
 
@@ -47,39 +46,22 @@ class JsonFeedResponse(JSONResponse):
     media_type = JSON_FEED_MEDIA_TYPE
 
 
-# The problem body is described inline: a `model` here would be filed under the route's
-# own media type (Atom or JSON Feed), which is not what a 422 answers with.
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    422: {
-        "description": "Invalid parameter",
-        "content": {PROBLEM_JSON: {"schema": Problem.model_json_schema()}},
-    },
-}
-ATOM_RESPONSES: dict[int | str, dict[str, Any]] = {
+ATOM_RESPONSES: Responses = {
     200: {
         "description": "An Atom 1.0 feed, newest first.",
         "content": {ATOM_MEDIA_TYPE: {"schema": {"type": "string"}}},
     },
-    **PROBLEM_RESPONSES,
+    **READ,
 }
-JSON_FEED_RESPONSES: dict[int | str, dict[str, Any]] = {
+JSON_FEED_RESPONSES: Responses = {
     200: {"description": "A JSON Feed 1.1 document, newest first."},
-    **PROBLEM_RESPONSES,
+    **READ,
 }
 
 
-async def feed_limit(
-    limit: Annotated[
-        int, Query(description=f"Items in the feed, newest first (1-{MAX_LIMIT}).")
-    ] = DEFAULT_FEED_LIMIT,
-) -> int:
-    """Validate how many items a feed holds."""
-    if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidParameter("limit", f"must be between 1 and {MAX_LIMIT}")
-    return limit
-
-
-FeedLimitDep = Annotated[int, Depends(feed_limit)]
+FeedLimit = Annotated[
+    int, Query(description=f"Items in the feed, newest first (1-{MAX_LIMIT}).", ge=1, le=MAX_LIMIT)
+]
 
 
 def _entries(request: Request, conn: Connection, filters: EntryFilters, limit: int) -> Feed:
@@ -116,7 +98,7 @@ async def entries_atom_feed(
     response: Response,
     conn: ConnectionDep,
     filters: FiltersDep,
-    limit: FeedLimitDep,
+    limit: FeedLimit = DEFAULT_FEED_LIMIT,
 ) -> Response:
     """The newest entries matching the filters of /entries, as an Atom 1.0 feed."""
     feed = _entries(request, conn, filters, limit)
@@ -132,7 +114,10 @@ async def entries_atom_feed(
     responses=JSON_FEED_RESPONSES,
 )
 async def entries_json_feed(
-    request: Request, conn: ConnectionDep, filters: FiltersDep, limit: FeedLimitDep
+    request: Request,
+    conn: ConnectionDep,
+    filters: FiltersDep,
+    limit: FeedLimit = DEFAULT_FEED_LIMIT,
 ) -> JsonFeed:
     """The newest entries matching the filters of /entries, as a JSON Feed 1.1."""
     return json_feed(_entries(request, conn, filters, limit))
@@ -150,7 +135,7 @@ async def posts_atom_feed(
     response: Response,
     conn: ConnectionDep,
     filters: FiltersDep,
-    limit: FeedLimitDep,
+    limit: FeedLimit = DEFAULT_FEED_LIMIT,
 ) -> Response:
     """The newest posts matching the filters of /posts, as an Atom 1.0 feed."""
     feed = _posts(request, conn, filters, limit)
@@ -166,7 +151,10 @@ async def posts_atom_feed(
     responses=JSON_FEED_RESPONSES,
 )
 async def posts_json_feed(
-    request: Request, conn: ConnectionDep, filters: FiltersDep, limit: FeedLimitDep
+    request: Request,
+    conn: ConnectionDep,
+    filters: FiltersDep,
+    limit: FeedLimit = DEFAULT_FEED_LIMIT,
 ) -> JsonFeed:
     """The newest posts matching the filters of /posts, as a JSON Feed 1.1."""
     return json_feed(_posts(request, conn, filters, limit))

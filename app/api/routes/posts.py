@@ -4,16 +4,24 @@ import datetime as dt
 
 from fastapi import APIRouter, Path, Request, Response
 
-from app.api.deps import Conditional, ConnectionDep, FiltersDep, PagingDep, encode_cursor, next_url
-from app.api.routes.entries import ERRORS
+from app.api.deps import (
+    Conditional,
+    ConnectionDep,
+    FiltersDep,
+    PagingDep,
+    encode_cursor,
+    next_url,
+    text_value,
+)
+from app.api.responses import READ, not_found
 from app.errors import InvalidParameter, NotFound
 from app.queries.posts import PostKey, get_post, list_posts
-from app.schemas import Page, PostDetail, PostSummary, Problem
+from app.schemas import Page, PostDetail, PostSummary
 
 router = APIRouter(tags=["posts"])
 
 
-@router.get("/posts", operation_id="listPosts", dependencies=[Conditional], responses=ERRORS)
+@router.get("/posts", operation_id="listPosts", dependencies=[Conditional], responses=READ)
 async def posts(
     request: Request,
     response: Response,
@@ -48,7 +56,7 @@ async def posts(
     "/posts/{slug}",
     operation_id="getPost",
     dependencies=[Conditional],
-    responses={404: {"model": Problem, "description": "No such post"}},
+    responses={**READ, **not_found("No such post")},
 )
 async def post(
     conn: ConnectionDep,
@@ -57,7 +65,7 @@ async def post(
     ),
 ) -> PostDetail:
     """One post: front matter, rendered HTML, and its sections with their entries."""
-    row = get_post(conn, slug)
+    row = get_post(conn, text_value("slug", slug))
     if row is None:
         raise NotFound(f"no post with slug {slug!r}")
     return PostDetail.model_validate(row)

@@ -11,8 +11,9 @@ from app.api.deps import (
     ScopeFiltersDep,
     encode_cursor,
     next_url,
+    text_value,
 )
-from app.api.routes.entries import ERRORS
+from app.api.responses import READ
 from app.errors import InvalidParameter
 from app.queries.entries import domain_aliases, entries_by_id, entry_conditions
 from app.queries.posts import post_conditions, posts_by_id
@@ -26,7 +27,7 @@ router = APIRouter(tags=["search"])
 MAX_OFFSET = 10_000
 
 
-@router.get("/search", operation_id="search", dependencies=[Conditional], responses=ERRORS)
+@router.get("/search", operation_id="search", dependencies=[Conditional], responses=READ)
 async def search(
     request: Request,
     response: Response,
@@ -56,7 +57,7 @@ async def search(
     snippet is escaped text plus those marks, safe for `innerHTML`.
     """
     try:
-        query = parse_search(q)
+        query = parse_search(text_value("q", q))
     except SearchSyntaxError as error:
         raise InvalidParameter("q", str(error)) from None
     offset = paging.offset()

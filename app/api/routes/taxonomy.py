@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app.api.deps import Conditional, ConnectionDep, FiltersDep, PagingDep, encode_cursor, next_url
-from app.api.routes.entries import ERRORS
+from app.api.responses import READ
 from app.errors import InvalidParameter
 from app.queries.taxonomy import category_counts, domain_tree, host_counts, list_links, tag_counts
 from app.schemas import CountOut, DomainOut, LinkDetail, Page
@@ -21,7 +21,7 @@ def _counts(pairs: list[tuple[str, int]]) -> Page[CountOut]:
     return Page[CountOut](items=items, next=None, total=len(items))
 
 
-@router.get("/domains", operation_id="listDomains", dependencies=[Conditional])
+@router.get("/domains", operation_id="listDomains", dependencies=[Conditional], responses=READ)
 async def domains(conn: ConnectionDep, include_drafts: IncludeDrafts = False) -> Page[DomainOut]:
     """The domain tree with entry counts (sub-domains included) and first and last dates."""
     tree = domain_tree(conn, include_drafts=include_drafts)
@@ -30,25 +30,27 @@ async def domains(conn: ConnectionDep, include_drafts: IncludeDrafts = False) ->
     )
 
 
-@router.get("/tags", operation_id="listTags", dependencies=[Conditional], responses=ERRORS)
+@router.get("/tags", operation_id="listTags", dependencies=[Conditional], responses=READ)
 async def tags(conn: ConnectionDep, filters: FiltersDep) -> Page[CountOut]:
     """Tags with the number of matching entries carrying each, most used first."""
     return _counts(tag_counts(conn, filters=filters))
 
 
-@router.get("/categories", operation_id="listCategories", dependencies=[Conditional])
+@router.get(
+    "/categories", operation_id="listCategories", dependencies=[Conditional], responses=READ
+)
 async def categories(conn: ConnectionDep, include_drafts: IncludeDrafts = False) -> Page[CountOut]:
     """Categories with their number of posts, most used first."""
     return _counts(category_counts(conn, include_drafts=include_drafts))
 
 
-@router.get("/hosts", operation_id="listHosts", dependencies=[Conditional], responses=ERRORS)
+@router.get("/hosts", operation_id="listHosts", dependencies=[Conditional], responses=READ)
 async def hosts(conn: ConnectionDep, filters: FiltersDep) -> Page[CountOut]:
     """Link hosts with the number of links to each, over the matching entries."""
     return _counts(host_counts(conn, filters=filters))
 
 
-@router.get("/links", operation_id="listLinks", dependencies=[Conditional], responses=ERRORS)
+@router.get("/links", operation_id="listLinks", dependencies=[Conditional], responses=READ)
 async def links(
     request: Request,
     response: Response,

@@ -6,14 +6,14 @@ from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
 from app.api.deps import Conditional, ConnectionDep, FiltersDep
-from app.api.routes.entries import ERRORS
+from app.api.responses import READ
 from app.queries.timeline import Interval, timeline
 from app.schemas import Timeline, TimelineBucket
 
 router = APIRouter(tags=["timeline"])
 
 
-@router.get("/timeline", operation_id="getTimeline", dependencies=[Conditional], responses=ERRORS)
+@router.get("/timeline", operation_id="getTimeline", dependencies=[Conditional], responses=READ)
 async def get_timeline(
     conn: ConnectionDep,
     filters: FiltersDep,

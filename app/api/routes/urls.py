@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Request, Response
 
 from app.api.deps import Conditional, ConnectionDep, FiltersDep, PagingDep, encode_cursor, next_url
-from app.api.routes.entries import ERRORS
+from app.api.responses import READ
 from app.queries.entries import domain_aliases
 from app.queries.urls import list_urls
 from app.schemas import Page, UrlOut
@@ -11,7 +11,7 @@ from app.schemas import Page, UrlOut
 router = APIRouter(tags=["links"])
 
 
-@router.get("/urls", operation_id="listUrls", dependencies=[Conditional], responses=ERRORS)
+@router.get("/urls", operation_id="listUrls", dependencies=[Conditional], responses=READ)
 async def urls(
     request: Request,
     response: Response,

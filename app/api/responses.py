@@ -1,0 +1,36 @@
+"""What each operation documents besides its success: problem bodies, 304 and 503.
+
+The answers listed here are the ones the API really gives, each with the media type it
+really has, so that the OpenAPI document tells the truth and contract tests hold it to it.
+"""
+
+from typing import Any
+
+from app.errors import PROBLEM_JSON
+from app.schemas import Problem
+
+Responses = dict[int | str, dict[str, Any]]
+
+# Inline rather than `model=Problem`: FastAPI files a response model under the route's own
+# media type (application/json, Atom, JSON Feed), and a problem is application/problem+json.
+_PROBLEM_SCHEMA = Problem.model_json_schema()
+
+
+def problem(description: str) -> dict[str, Any]:
+    """One error answer, documented as an RFC 9457 problem document."""
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": _PROBLEM_SCHEMA}}}
+
+
+INVALID: Responses = {422: problem("Invalid parameter: `errors` names each one and why")}
+UNAVAILABLE: Responses = {503: problem("The database cannot answer right now")}
+NOT_MODIFIED: Responses = {
+    304: {"description": "Not modified: the `If-None-Match` ETag is still current (no body)."}
+}
+
+# A read that takes parameters and answers conditional GETs: every list and lookup.
+READ: Responses = {**NOT_MODIFIED, **INVALID, **UNAVAILABLE}
+
+
+def not_found(description: str) -> Responses:
+    """A 404 for an unknown id or slug."""
+    return {404: problem(description)}
