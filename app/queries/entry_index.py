@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.entry_docs import Splicer
@@ -339,8 +339,6 @@ class IndexHolder:
 
 
 def _entry_count(conn: Connection) -> int:
-    from sqlalchemy import func
-
     return int(conn.execute(select(func.count()).select_from(ENTRIES)).scalar_one())
 
 
