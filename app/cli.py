@@ -1,6 +1,7 @@
 """The `learnlog` command: thin wrappers over the ingest pipeline, the API and migrations."""
 
 import contextlib
+import datetime as dt
 import functools
 import signal
 import sys
@@ -21,6 +22,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from app.cli_options import DatabaseOption, command_settings
+from app.linkcheck.cli import links_cli
 from app.settings import Settings
 
 if TYPE_CHECKING:
@@ -34,23 +37,6 @@ cli = typer.Typer(
     add_completion=False,
 )
 console = Console(stderr=True, soft_wrap=True)
-
-DatabaseOption = Annotated[
-    str | None,
-    typer.Option(
-        "--database-url",
-        help="SQLAlchemy URL (default: LEARNLOG_DATABASE_URL or sqlite:///learnlog.db).",
-        show_default=False,
-    ),
-]
-
-
-def _settings(database_url: str | None) -> Settings:
-    """Settings from the environment, with command-line overrides applied."""
-    settings = Settings()
-    if database_url:
-        settings = settings.model_copy(update={"database_url": database_url})
-    return settings
 
 
 @cli.command()
@@ -81,7 +67,7 @@ def ingest(
     from app.ingest.lock import IngestBusy
     from app.ingest.pipeline import run_ingest
 
-    settings = _settings(database_url)
+    settings = command_settings(database_url)
     roots = [directory] if directory is not None else settings.folders()
     for root in roots:
         if not root.is_dir():
@@ -184,6 +170,14 @@ def serve(
             "file in it, or the aliases file, is saved, added or removed.",
         ),
     ] = False,
+    reader: Annotated[
+        bool,
+        typer.Option(
+            "--reader",
+            help="Also serve the reader, a browser app over the API, at /reader/ "
+            "(LEARNLOG_READER=true does the same).",
+        ),
+    ] = False,
 ) -> None:
     """Serve the JSON API (and its docs at /docs); a new, empty database is filled first.
 
@@ -201,7 +195,9 @@ def serve(
     from app.main import create_app
     from app.models import POSTS
 
-    settings = _settings(database_url)
+    settings = command_settings(database_url)
+    if reader:
+        settings = settings.model_copy(update={"reader": True})
     folders = [folder for folder in settings.folders() if folder.is_dir()]
     if watch and len(folders) < len(settings.folders()):
         missing = ", ".join(str(f) for f in settings.folders() if f not in folders)
@@ -225,6 +221,7 @@ def serve(
             # The reloader imports the app in a new process, which reads settings from the
             # environment: pass the command-line database URL on that way.
             os.environ["LEARNLOG_DATABASE_URL"] = settings.database_url
+            os.environ["LEARNLOG_READER"] = "true" if settings.reader else "false"
             uvicorn.run("app.main:create_app", factory=True, host=host, port=port, reload=True)
         else:
             uvicorn.run(create_app(settings), host=host, port=port)
@@ -321,7 +318,7 @@ def export(
     """
     from app.export import ExportError, replacing, source_engine, write_ndjson, write_sqlite
 
-    settings = _settings(database_url)
+    settings = command_settings(database_url)
     to_stdout = str(output) == "-"
     if to_stdout and export_format is ExportFormat.sqlite:
         console.print("[red]error:[/red] --format sqlite needs a file to write, not -")
@@ -366,9 +363,208 @@ def migrate(database_url: DatabaseOption = None) -> None:
     """
     from app.db import migrate as run_migrations
 
-    settings = _settings(database_url)
+    settings = command_settings(database_url)
     run_migrations(settings.database_url)
     console.print("database is at the latest revision")
+
+
+@cli.command()
+def openapi(
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="File to write (replaced when it exists); standard output without it.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Write the API's OpenAPI document as JSON, without a server or a database.
+
+    The same document as /openapi.json serves, for generating clients at build time.
+    Example: learnlog openapi --output openapi.json
+    """
+    import json
+
+    from app.main import create_app
+
+    document = json.dumps(
+        create_app(command_settings(None)).openapi(), indent=2, ensure_ascii=False
+    )
+    if output is None:
+        sys.stdout.write(document + "\n")
+        return
+    try:
+        output.write_text(document + "\n", encoding="utf-8")
+    except OSError as error:
+        console.print(f"[red]error:[/red] cannot write {output}: {error.strerror}", highlight=False)
+        raise typer.Exit(2) from None
+    console.print(f"wrote {output}", highlight=False)
+
+
+# `learnlog links check` and `learnlog links report` (app/linkcheck/cli.py).
+cli.add_typer(links_cli, name="links")
+
+
+class CheckFormat(StrEnum):
+    """How `learnlog check` reports."""
+
+    text = "text"
+    json = "json"
+
+
+@cli.command()
+def check(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Folders and Markdown files to check (default: the configured content "
+            "folders). A file is checked as part of the configured folder holding it, "
+            "else of the folder it sits in.",
+            show_default=False,
+        ),
+    ] = None,
+    output_format: Annotated[
+        CheckFormat, typer.Option("--format", help="text: one line per finding; json: for tools.")
+    ] = CheckFormat.text,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 1 on warnings too, not only on errors.")
+    ] = False,
+    ignore: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--ignore",
+            help="Leave out the findings of a rule (repeatable): ingest, slug-collision, "
+            "file-date, duplicate-url, uncovered-heading, no-link.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Lint Markdown logs without a database: what ingest would fail or warn about, and more.
+
+    Files are read by the ingest's own discovery and parser. Errors (exit 1): anything
+    that makes ingest fail a file: front matter that does not parse or is no mapping,
+    unterminated front matter, bytes that are not UTF-8, files over LEARNLOG_MAX_FILE_BYTES,
+    symbolic links leading out of the folder, an unreadable aliases file. Warnings (exit 0
+    unless --strict): every warning ingest records (undated posts, invalid dates, file
+    name and front matter dates that disagree, slug collisions, folded deep lists,
+    duplicate front matter keys ...), file names with impossible dates, an address linked
+    from two entries of one post, list entries with no link (entries starting with a
+    marker such as [Thought] never count, nor items under or above a linked one), and,
+    when an aliases file applies (domains.yml in the folder, or LEARNLOG_ALIASES_FILE),
+    headings that are neither a domain of that file nor one of its spellings.
+
+    One line per finding, `path:line: error|warning: message [rule]`, then a summary.
+    Exit status: 0 clean or warnings only, 1 on any error (or warning with --strict),
+    2 when a path does not exist.
+
+    Example: learnlog check content/ --ignore no-link
+    """
+    from app.lint import LintUsageError, lint
+
+    settings = command_settings(None)
+    try:
+        report = lint(paths or [], settings, ignore=ignore or ())
+    except LintUsageError as error:
+        console.print(f"[red]error:[/red] {error}", highlight=False)
+        raise typer.Exit(2) from None
+    if output_format is CheckFormat.json:
+        sys.stdout.write(report.to_json() + "\n")
+    else:
+        for finding in report.findings:
+            sys.stdout.write(f"{finding}\n")
+        sys.stdout.write(report.summary() + "\n")
+    if report.errors or (strict and report.warnings):
+        raise typer.Exit(1)
+
+
+@cli.command()
+def new(
+    directory: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir",
+            help="Content folder (default: LEARNLOG_CONTENT_DIR or ./content).",
+            show_default=False,
+        ),
+    ] = None,
+    day: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--date",
+            formats=["%Y-%m-%d"],
+            help="The post's date (default: today).",
+            show_default=False,
+        ),
+    ] = None,
+    title: Annotated[
+        str | None,
+        typer.Option(
+            "--title",
+            help='Post title (default: "Learning Logs: <date>"); it names the file too '
+            "when the folder's file names carry words after the date.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Write a new log from a template, named like the folder's posts; print its path.
+
+    The name follows the newest dated post (its subfolder, date spelling, words and
+    extension), e.g. content/2024-06-02-learning-logs.md. The template is
+    .learnlog/template.md in the content folder when it exists (ingest skips hidden
+    folders), else a built-in weekly log with title, date, category, tags and `##`
+    domain headings. Placeholders: $date (YYYY-MM-DD), $title, $title_yaml (quoted for
+    front matter), $slug. An existing file is never overwritten (exit 1).
+
+    Example: learnlog new --dir content --title "Retrieval notes"
+    """
+    from app.new_post import NewPostError, write_new_post
+
+    root = directory if directory is not None else command_settings(None).folders()[0]
+    if not root.is_dir():
+        console.print(f"[red]error:[/red] {root} is not a folder", highlight=False)
+        raise typer.Exit(2)
+    try:
+        path = write_new_post(root, day=day.date() if day else dt.date.today(), title=title)
+    except NewPostError as error:
+        console.print(f"[red]error:[/red] {error}", highlight=False)
+        raise typer.Exit(1) from None
+    sys.stdout.write(f"{path}\n")
+
+
+@cli.command()
+def stats(
+    database_url: DatabaseOption = None,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, help="Rows per table (the rest are counted).")
+    ] = 20,
+    drafts: Annotated[bool, typer.Option("--drafts", help="Count draft posts too.")] = False,
+) -> None:
+    """Show what the database holds: the domain tree, tags and link hosts, with counts.
+
+    Domains nest as on /domains, with entry counts (sub-domains included) and first and
+    last dates; tags count entries, hosts count links. The figures are the API's.
+
+    Example: learnlog stats --limit 10
+    """
+    from app.stats import StatsError, collect, open_database, render
+
+    settings = command_settings(database_url)
+    try:
+        engine = open_database(settings.database_url)
+    except StatsError as error:
+        console.print(f"[red]error:[/red] {error}", highlight=False)
+        raise typer.Exit(2) from None
+    try:
+        figures = collect(engine, include_drafts=drafts)
+    finally:
+        engine.dispose()
+    out = Console(soft_wrap=True)
+    if figures.empty:
+        out.print("the database holds no entries yet: run `learnlog ingest` first")
+        return
+    out.print(render(figures, limit=limit))
 
 
 def main() -> None:

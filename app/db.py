@@ -1,10 +1,16 @@
-"""Engine construction, SQLite pragmas, and schema migration helpers."""
+"""Engine construction, SQLite pragmas, query time limits, and schema migration helpers."""
 
+import contextlib
+import sqlite3
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -54,6 +60,81 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN")
 
 
+# SQLite calls the progress handler every this many virtual machine steps (about a
+# millisecond of work): often enough to stop on time, rarely enough to cost nothing.
+_PROGRESS_STEPS = 10_000
+
+
+@contextlib.contextmanager
+def time_limit(conn: Connection, milliseconds: int) -> Iterator[None]:
+    """Cancel what `conn` runs in this block once it has taken longer than `milliseconds`.
+
+    PostgreSQL cancels each statement that runs past the limit (`statement_timeout` for
+    this transaction only); SQLite interrupts any statement still running when the block
+    has lasted that long. Either way the statement raises an error `is_timeout` knows.
+    0 means no limit.
+    """
+    if milliseconds <= 0:
+        yield
+        return
+    if conn.dialect.name != "sqlite":
+        conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(milliseconds)}")
+        yield
+        return
+    raw = conn.connection.dbapi_connection
+    assert isinstance(raw, sqlite3.Connection)
+    deadline = time.monotonic() + milliseconds / 1000
+    raw.set_progress_handler(lambda: time.monotonic() > deadline, _PROGRESS_STEPS)
+    try:
+        yield
+    finally:
+        raw.set_progress_handler(None, 0)
+
+
+def is_timeout(error: BaseException) -> bool:
+    """Whether a database error is a statement cut off by `time_limit`."""
+    cause = getattr(error, "orig", error)
+    psycopg = sys.modules.get("psycopg")  # loaded only when PostgreSQL is in use
+    if psycopg is not None and isinstance(cause, psycopg.errors.QueryCanceled):
+        return True
+    return isinstance(cause, sqlite3.OperationalError) and str(cause) == "interrupted"
+
+
+class DatabaseNotReady(Exception):
+    """The database to read does not exist, cannot be read, or is not at the schema head."""
+
+
+def open_current(url: str) -> Engine:
+    """An engine on an existing learnlog database at the latest schema, for reading it.
+
+    Raises DatabaseNotReady, saying what is wrong and what to run, instead of creating a
+    missing SQLite file or reading an outdated schema.
+    """
+    parsed = make_url(normalize_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        if not parsed.database or parsed.database == ":memory:":
+            raise DatabaseNotReady("an in-memory database holds nothing to read")
+        if not Path(parsed.database).is_file():
+            raise DatabaseNotReady(
+                f"{parsed.database}: no such database file; run `learnlog ingest` to create it"
+            )
+    engine = make_engine(url)
+    try:
+        revision = schema_revision(engine)
+    except SQLAlchemyError as error:
+        engine.dispose()
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        raise DatabaseNotReady(f"cannot read the database: {reason}") from None
+    if revision != SCHEMA_HEAD:
+        engine.dispose()
+        if revision is None:
+            raise DatabaseNotReady("the database has no learnlog tables; run `learnlog ingest`")
+        raise DatabaseNotReady(
+            f"the database is at revision {revision}, not the latest; run `learnlog migrate`"
+        )
+    return engine
+
+
 def alembic_config(url: str) -> Any:
     """An Alembic Config pointing at the bundled migrations and at `url`."""
     from alembic.config import Config
@@ -81,7 +162,7 @@ def schema_revision(engine: Engine) -> str | None:
 
 # The newest migration's revision id. Kept here so that checking a database is current
 # does not load Alembic (a test holds it equal to the migrations' real head).
-SCHEMA_HEAD = "0003"
+SCHEMA_HEAD = "0004"
 
 
 def head_revision() -> str:

@@ -86,6 +86,20 @@ class Unavailable(AppError):
     type = "/problems/unavailable"
 
 
+class QueryTimeout(Unavailable):
+    """A query ran past the time limit and was cancelled (503, worth retrying later)."""
+
+    title = "Query took too long"
+    type = "/problems/query-timeout"
+    headers: ClassVar[dict[str, str]] = {"Retry-After": "5"}
+
+    def __init__(self, milliseconds: int) -> None:
+        super().__init__(
+            f"the query ran longer than {milliseconds} ms (LEARNLOG_QUERY_TIMEOUT_MS) and was "
+            "cancelled; narrow the filters or try again later"
+        )
+
+
 def problem(
     status: int, title: str, detail: str, type_: str, errors: list[dict[str, str]] | None = None
 ) -> JSONResponse:
@@ -112,7 +126,9 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError)
         errors = [
             {
-                "param": ".".join(str(part) for part in err["loc"][1:]) or str(err["loc"][0]),
+                # ("query", "status", 0) names the parameter `status`, not `status.0`.
+                "param": ".".join(str(part) for part in err["loc"][1:] if not isinstance(part, int))
+                or str(err["loc"][0]),
                 "message": err["msg"],
             }
             for err in exc.errors()

@@ -17,14 +17,13 @@ from typing import IO, Any
 
 import orjson
 from sqlalchemy import ColumnElement, Connection, Engine, delete, false, insert, select, true
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel
 
-from app.db import SCHEMA_HEAD, make_engine, migrate, normalize_url, schema_revision
+from app.db import DatabaseNotReady, make_engine, migrate, open_current
 from app.entry_docs import Splicer
-from app.models import ENTRIES, LINKS, POSTS, STATE
+from app.models import ENTRIES, LINK_CHECKS, LINKS, POSTS, STATE
 from app.queries.entries import domain_aliases, entries_by_id
+from app.queries.link_health import check_columns, check_joined
 from app.queries.posts import posts_by_id
 from app.schemas import EDIT_URL_TEMPLATE, EntryOut, PostSummary
 
@@ -50,24 +49,10 @@ class ExportCounts:
 
 def source_engine(url: str) -> Engine:
     """An engine on the database to export; ExportError when there is nothing to export."""
-    parsed = make_url(normalize_url(url))
-    if parsed.get_backend_name() == "sqlite":
-        if not parsed.database or parsed.database == ":memory:":
-            raise ExportError("an in-memory database has nothing to export")
-        if not Path(parsed.database).is_file():
-            raise ExportError(f"{parsed.database}: no such database file")
-    engine = make_engine(url)
     try:
-        revision = schema_revision(engine)
-    except SQLAlchemyError as error:
-        engine.dispose()
-        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-        raise ExportError(f"cannot read the database: {reason}") from None
-    if revision != SCHEMA_HEAD:
-        engine.dispose()
-        state = "has no learnlog schema" if revision is None else f"is at revision {revision}"
-        raise ExportError(f"the database {state}, not the latest; run `learnlog migrate`")
-    return engine
+        return open_current(url)
+    except DatabaseNotReady as error:
+        raise ExportError(str(error)) from None
 
 
 @contextmanager
@@ -197,8 +182,10 @@ def _link_lines(conn: Connection, include_drafts: bool) -> Iterator[list[bytes]]
             p.slug,
             p.title,
             p.date,
+            *check_columns(),
         )
         .join(POSTS, p.id == link.post_id)
+        .outerjoin(LINK_CHECKS, check_joined())
         .where(_published(p.is_draft, include_drafts))
         .order_by(link.id)
         .execution_options(yield_per=BATCH)
@@ -217,10 +204,46 @@ def _link_lines(conn: Connection, include_drafts: bool) -> Iterator[list[bytes]]
                     "entry_id": entry_id,
                     "post": {"slug": slug, "title": title},
                     "date": date.isoformat() if date else None,
+                    "check": _check(outcome, status, final_url, checked_at, error),
                 }
             )
-            for link_id, entry_id, url, text, host, link_kind, slug, title, date in part
+            for (
+                link_id,
+                entry_id,
+                url,
+                text,
+                host,
+                link_kind,
+                slug,
+                title,
+                date,
+                outcome,
+                status,
+                final_url,
+                checked_at,
+                error,
+            ) in part
         ]
+
+
+def _check(
+    outcome: str | None,
+    status: int | None,
+    final_url: str | None,
+    checked_at: dt.datetime | None,
+    error: str | None,
+) -> dict[str, Any] | None:
+    """A link's `check` member as /links gives it (LinkCheckOut), or None."""
+    if outcome is None or checked_at is None:
+        return None
+    moment = checked_at if checked_at.tzinfo else checked_at.replace(tzinfo=dt.UTC)
+    return {
+        "outcome": outcome,
+        "http_status": status,
+        "final_url": final_url,
+        "checked_at": moment.isoformat().replace("+00:00", "Z"),
+        "error": error,
+    }
 
 
 @contextmanager

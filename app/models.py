@@ -293,6 +293,29 @@ class DeletedPost(SQLModel, table=True):
     content_version: int = Field(index=True, description="Content version of the deletion.")
 
 
+class LinkCheck(SQLModel, table=True):
+    """The latest probe of one address, keyed like `links.url_key` so it outlives re-ingests."""
+
+    __tablename__ = "link_checks"
+    # `/links?status=` finds the checked addresses by outcome, then their links by url_key.
+    __table_args__ = (Index("ix_link_checks_outcome_url_key", "outcome", "url_key"),)
+
+    url_key: str = Field(sa_column=Column(Text, primary_key=True))
+    url: str = Field(
+        sa_column=Column(Text, nullable=False), description="The spelling that was probed."
+    )
+    outcome: str = Field(max_length=16, description="ok, redirected, broken, error, ...")
+    http_status: int | None = Field(default=None, description="Status of the final answer.")
+    final_url: str | None = Field(
+        default=None, sa_column=Column(Text), description="Where redirects ended."
+    )
+    checked_at: dt.datetime
+    elapsed_ms: int = Field(description="Time the probe took, redirects included.")
+    error: str | None = Field(
+        default=None, sa_column=Column(Text), description="Why there was no usable answer."
+    )
+
+
 # Core table handles, for the bulk writes of the ingest and the column-level reads of the API.
 POSTS: Table = Post.__table__  # type: ignore[attr-defined]
 SECTIONS: Table = Section.__table__  # type: ignore[attr-defined]
@@ -309,3 +332,4 @@ STATE: Table = ContentState.__table__  # type: ignore[attr-defined]
 RUNS: Table = IngestRun.__table__  # type: ignore[attr-defined]
 PROBLEMS: Table = IngestProblem.__table__  # type: ignore[attr-defined]
 DELETED_POSTS: Table = DeletedPost.__table__  # type: ignore[attr-defined]
+LINK_CHECKS: Table = LinkCheck.__table__  # type: ignore[attr-defined]

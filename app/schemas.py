@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from app.linkcheck.outcome import LinkOutcome
 from app.queries.facets import FacetName
 from app.queries.timeline import Interval
 
@@ -14,7 +15,11 @@ T = TypeVar("T")
 
 
 class Page(BaseModel, Generic[T]):
-    """The list envelope every collection shares."""
+    """The list envelope every collection shares.
+
+    Routes answer with a named subclass (`PostPage`, not `Page[PostSummary]`): OpenAPI
+    would otherwise call the schema `Page_PostSummary_`, and so would generated clients.
+    """
 
     items: list[T] = Field(description="This page of results.")
     next: str | None = Field(
@@ -207,6 +212,31 @@ class CountOut(BaseModel):
     count: int = Field(description="Entries (tags), posts (categories) or links (hosts).")
 
 
+class LinkCheckOut(BaseModel):
+    """The latest check of a link's address (`learnlog links check`)."""
+
+    outcome: LinkOutcome = Field(
+        description="ok: 2xx at the address itself; redirected: 2xx after redirects to "
+        "another address; broken: a dead link (final answer 4xx, or endless redirects); "
+        "error: the server failed (5xx); timeout: no answer in time; unreachable: no HTTP "
+        "answer at all (unknown host, connection refused, TLS failure).",
+        examples=["broken"],
+    )
+    http_status: int | None = Field(
+        description="Status of the final answer; null without one.", examples=[404]
+    )
+    final_url: str | None = Field(
+        description="Address of the final answer, after redirects; null without one.",
+        examples=["https://arxiv.org/abs/2310.07704"],
+    )
+    checked_at: dt.datetime = Field(description="When the address was probed (UTC).")
+    error: str | None = Field(
+        description="Why there was no usable answer (timeouts, connection failures, "
+        "endless redirects); null otherwise.",
+        examples=["ConnectError: [Errno 111] Connection refused"],
+    )
+
+
 class LinkDetail(LinkOut):
     """A link with where it was found."""
 
@@ -214,6 +244,30 @@ class LinkDetail(LinkOut):
     entry_id: int | None = Field(description="Entry the link sits in; null for links in headings.")
     post: PostRef = Field(description="The post it is in.")
     date: dt.date | None = Field(description="The post's date.")
+    check: LinkCheckOut | None = Field(
+        description="The latest check of the link's address (shared by every spelling of "
+        "it); null until `learnlog links check` probed it, and for mailto and relative links."
+    )
+
+
+class HostHealthOut(BaseModel):
+    """One host: its links over the matching entries, and how their addresses answered."""
+
+    host: str = Field(description="Host, lowercased, without `www.`.", examples=["arxiv.org"])
+    links: int = Field(description="Links to the host.", examples=[12])
+    urls: int = Field(description="Distinct addresses among them (normalized).", examples=[10])
+    checked: int = Field(description="Links whose address has a check result.", examples=[12])
+    ok: int = Field(description="Links whose address answered 2xx itself.", examples=[9])
+    redirected: int = Field(description="Links answered 2xx after redirects.", examples=[1])
+    broken: int = Field(description="Dead links: final answer 4xx.", examples=[2])
+    error: int = Field(description="Links whose server answered 5xx.", examples=[0])
+    timeout: int = Field(description="Links whose address did not answer in time.", examples=[0])
+    unreachable: int = Field(
+        description="Links whose address gave no HTTP answer at all.", examples=[0]
+    )
+    last_checked_at: dt.datetime | None = Field(
+        description="When an address of the host was last probed; null if never."
+    )
 
 
 class TimelineBucket(BaseModel):
@@ -333,8 +387,40 @@ class RelatedReason(BaseModel):
 class RelatedEntry(BaseModel):
     """An entry related to the one asked about, with every reason it was picked."""
 
-    entry: EntryOut
+    entry: EntryOut = Field(description="The related entry.")
     reasons: list[RelatedReason] = Field(description="Strongest first.")
+
+
+class PostPage(Page[PostSummary]):
+    """A page of posts (`/posts`)."""
+
+
+class SearchHitPage(Page[SearchHit]):
+    """A page of search results (`/search`)."""
+
+
+class RelatedEntryPage(Page[RelatedEntry]):
+    """Entries related to one entry (`/entries/{entry_id}/related`)."""
+
+
+class DomainPage(Page[DomainOut]):
+    """The domain tree (`/domains`)."""
+
+
+class CountPage(Page[CountOut]):
+    """Names with their counts (`/tags`, `/categories`, `/hosts`)."""
+
+
+class LinkPage(Page[LinkDetail]):
+    """A page of links (`/links`)."""
+
+
+class HostHealthPage(Page[HostHealthOut]):
+    """Link health per host (`/hosts/health`)."""
+
+
+class UrlPage(Page[UrlOut]):
+    """A page of cited addresses (`/urls`)."""
 
 
 class RunProblem(BaseModel):
@@ -351,16 +437,19 @@ class RunOut(BaseModel):
 
     id: int = Field(description="Run id.")
     root: str = Field(description="Content folder the run read.")
-    started_at: dt.datetime
+    started_at: dt.datetime = Field(description="When the run started, in UTC.")
     finished_at: dt.datetime | None = Field(description="Null while the run is going.")
-    status: str = Field(description="running, ok, failed (some files failed) or error.")
-    added: int
-    updated: int
-    unchanged: int
-    deleted: int
-    skipped_drafts: int
-    failed: int
-    warnings: int
+    status: str = Field(
+        description="running, ok, failed (some files failed), error, or interrupted (its "
+        "process died before it finished; marked by the next run)."
+    )
+    added: int = Field(description="Files stored for the first time.")
+    updated: int = Field(description="Files whose post was replaced because they changed.")
+    unchanged: int = Field(description="Files skipped because neither they nor the parser changed.")
+    deleted: int = Field(description="Posts removed because their file went away.")
+    skipped_drafts: int = Field(description="Drafts left out (ingest with --no-drafts).")
+    failed: int = Field(description="Files that could not be stored (see `problems`).")
+    warnings: int = Field(description="Warnings recorded (see `problems`); they do not fail a run.")
     content_version: int = Field(description="Content version when the run finished.")
     problems: list[RunProblem] = Field(description="Failures and warnings, per file.")
 
@@ -369,5 +458,5 @@ class IngestStarted(BaseModel):
     """An ingest the API started; follow `href` for its outcome."""
 
     run_id: int = Field(description="Id of the run, as listed by /admin/runs.")
-    status: Literal["running"] = "running"
+    status: Literal["running"] = Field(default="running", description="Always running here.")
     href: str = Field(description="Where the run's outcome will be.", examples=["/admin/runs/7"])

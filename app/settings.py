@@ -55,10 +55,55 @@ class Settings(BaseSettings):
         "leaves uvicorn's own format.",
     )
 
+    reader: bool = Field(
+        default=False,
+        description="Serve the reader, a single-page app over this API, at /reader/ "
+        "(learnlog serve --reader).",
+    )
+
+    query_timeout_ms: int = Field(
+        default=5000,
+        ge=0,
+        description="A read query running longer than this many milliseconds is cancelled "
+        "and answered 503 with Retry-After; 0 means no limit.",
+    )
+    max_response_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        gt=0,
+        description="Largest answer the API sends (before compression); a larger one is "
+        "refused with 422 asking for fewer items.",
+    )
+
     admin_token: SecretStr | None = Field(
         default=None,
         description="Bearer token for POST /admin/ingest and GET /admin/runs; the admin "
         "endpoints answer 404 while it is unset.",
+    )
+
+    link_check_concurrency: int = Field(
+        default=16, ge=1, le=1024, description="`learnlog links check`: requests in flight at most."
+    )
+    link_check_per_host: int = Field(
+        default=2, ge=1, le=64, description="`learnlog links check`: requests in flight per host."
+    )
+    link_check_per_host_delay: float = Field(
+        default=0.5,
+        ge=0,
+        le=3600,
+        description="`learnlog links check`: seconds between the starts of two requests to "
+        "one host.",
+    )
+    link_check_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        le=600,
+        description="`learnlog links check`: seconds to connect, and to wait for the answer.",
+    )
+    link_check_max_age: float = Field(
+        default=24.0,
+        ge=0,
+        description="`learnlog links check`: hours a result stays fresh; fresher addresses "
+        "are skipped unless --force.",
     )
 
     @field_validator("admin_token")

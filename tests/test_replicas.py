@@ -1,7 +1,6 @@
 """Many replicas, one truth: two API processes and one ingest process on one PostgreSQL."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,12 +12,7 @@ import pytest
 
 from app.db import migrate
 from tests.conftest import SEED, create_database, postgres_url_or_skip
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.servers import free_port
 
 
 @pytest.fixture
@@ -36,7 +30,7 @@ def replicas(database: str, tmp_path: Path) -> Iterator[list[str]]:
     bases = []
     try:
         for _ in range(2):
-            port = _free_port()
+            port = free_port()
             command = [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app"]
             command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
             servers.append(subprocess.Popen(command, env=env, cwd=tmp_path))

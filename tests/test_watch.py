@@ -2,7 +2,6 @@
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -20,6 +19,7 @@ from app.ingest.pipeline import RunSummary
 from app.settings import Settings
 from app.watch import ContentWatcher
 from tests.conftest import REPO
+from tests.servers import free_port
 
 NEW_POST = """---
 title: Watched
@@ -28,12 +28,6 @@ date: 2030-01-01
 ## Notes
 * {text}
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _wait_for(check: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
@@ -162,7 +156,7 @@ def test_swap_and_backup_files_trigger_nothing(
 @pytest.fixture
 def server(folder: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """`learnlog serve --watch` on a free port; yields its base URL and its log file."""
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "serve.log"
     env = {**os.environ, "LEARNLOG_CONTENT_DIR": str(folder), "LEARNLOG_INGEST_WORKERS": "1"}
     env.pop("LEARNLOG_DATABASE_URL", None)

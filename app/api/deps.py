@@ -21,7 +21,8 @@ from fastapi.routing import APIRoute
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.errors import InvalidParameter, NotModified, Unavailable
+from app.db import is_timeout, time_limit
+from app.errors import InvalidParameter, NotModified, QueryTimeout, Unavailable
 from app.models import STATE
 from app.queries.entries import EntryFilters
 from app.search_syntax import SearchSyntaxError, parse_search
@@ -32,11 +33,17 @@ MAX_TEXT = 200
 
 
 async def connection(request: Request) -> AsyncIterator[Connection]:
-    """One read transaction per request: every query of a request sees the same snapshot."""
+    """One read transaction per request: every query of a request sees the same snapshot.
+
+    Queries that run past the configured time limit are cancelled (503, `Retry-After`).
+    """
+    timeout = request.app.state.settings.query_timeout_ms
     try:
-        with request.app.state.engine.connect() as conn:
+        with request.app.state.engine.connect() as conn, time_limit(conn, timeout):
             yield conn
     except SQLAlchemyError as error:
+        if is_timeout(error):
+            raise QueryTimeout(timeout) from None
         raise Unavailable(f"the database cannot answer: {type(error).__name__}") from None
 
 

@@ -21,14 +21,25 @@ def problem(description: str) -> dict[str, Any]:
     return {"description": description, "content": {PROBLEM_JSON: {"schema": _PROBLEM_SCHEMA}}}
 
 
-INVALID: Responses = {422: problem("Invalid parameter: `errors` names each one and why")}
-UNAVAILABLE: Responses = {503: problem("The database cannot answer right now")}
+INVALID: Responses = {
+    422: problem(
+        "Invalid parameter (`errors` names each one and why), or an answer larger than "
+        "the configured limit"
+    )
+}
+UNAVAILABLE: Responses = {
+    503: problem(
+        "The database cannot answer right now, or the query ran past the time limit "
+        "(`Retry-After` says when to try again)"
+    )
+}
+TOO_LONG: Responses = {414: problem("The query string is longer than 16 KiB")}
 NOT_MODIFIED: Responses = {
     304: {"description": "Not modified: the `If-None-Match` ETag is still current (no body)."}
 }
 
 # A read that takes parameters and answers conditional GETs: every list and lookup.
-READ: Responses = {**NOT_MODIFIED, **INVALID, **UNAVAILABLE}
+READ: Responses = {**NOT_MODIFIED, **INVALID, **TOO_LONG, **UNAVAILABLE}
 
 
 def not_found(description: str) -> Responses:

@@ -176,7 +176,7 @@ def _ingest(
     jobs = _jobs_to_parse(sources, stored, max_file_bytes, summary, on_file)
     batch: list[PostWrite] = []
     batch_started = time.perf_counter()
-    for path, result, source in _parse_all(jobs, max_file_bytes, workers):
+    for path, result, source in parse_all(jobs, max_file_bytes, workers):
         if isinstance(result, ParseError):
             _unread(summary, on_file, path, result)
             continue
@@ -293,7 +293,7 @@ def _jobs_to_parse(
         yield fingerprinted(source)
 
 
-def _parse_all(jobs: Iterator[SourceFile], max_file_bytes: int, workers: int) -> Iterator[_Result]:
+def parse_all(jobs: Iterator[SourceFile], max_file_bytes: int, workers: int) -> Iterator[_Result]:
     """Parse files in order, in worker processes when there are enough of them."""
     count = workers or os.cpu_count() or 1
     first = list(itertools.islice(jobs, _PARALLEL_THRESHOLD))
@@ -397,7 +397,8 @@ def parse_aliases(text: str) -> dict[str, str]:
     for domain, headings in data.items():
         target = slug_of(str(domain))
         names = headings if isinstance(headings, list) else [headings]
-        for name in names:
+        # `domain:` with nothing after it lists no spellings (YAML reads it as null).
+        for name in (name for name in names if name is not None):
             slug = slug_of(str(name))
             if slug and target and slug != target:
                 aliases[slug] = target

@@ -124,8 +124,17 @@ class Writer:
     # -- runs --------------------------------------------------------------------------
 
     def start_run(self, root: str) -> int:
-        """Record the start of a run and return its id."""
+        """Record the start of a run and return its id.
+
+        The caller holds the ingest lock, so a run still marked running was cut off (its
+        process killed, its machine lost): it is marked interrupted.
+        """
         with self.engine.begin() as conn:
+            conn.execute(
+                update(RUNS)
+                .where(RUNS.c.status == "running")
+                .values(status="interrupted", finished_at=_utcnow())
+            )
             result = conn.execute(
                 insert(RUNS).values(
                     root=root,

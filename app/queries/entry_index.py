@@ -296,13 +296,20 @@ class IndexHolder:
         if found is not None and found.version > version:
             return None  # this request's snapshot is older than the index: use SQL
         entries = len(found.ids) if found is not None else _entry_count(conn)
-        if entries <= INLINE_BUILD_LIMIT:
-            built = build_index(conn)
-            if built.version == version:
-                self._install(built)
-                return built
+        if entries > INLINE_BUILD_LIMIT:
+            self._start_background_build()
             return None
-        self._start_background_build()
+        # One build at a time: while an ingest commits version after version, concurrent
+        # requests would otherwise each build an index that is stale a moment later.
+        if not self._claim_build():
+            return None
+        try:
+            built = build_index(conn)
+        finally:
+            self._release_build()
+        if built.version == version:
+            self._install(built)
+            return built
         return None
 
     def warm(self) -> None:
@@ -322,20 +329,28 @@ class IndexHolder:
             if self.current is None or built.version >= self.current.version:
                 self.current = built
 
-    def _start_background_build(self) -> None:
+    def _claim_build(self) -> bool:
+        """Mark a build as running; False when one already is."""
         with self._lock:
             if self._building:
-                return
+                return False
             self._building = True
-        threading.Thread(target=self._build, name="entry-index", daemon=True).start()
+            return True
+
+    def _release_build(self) -> None:
+        with self._lock:
+            self._building = False
+
+    def _start_background_build(self) -> None:
+        if self._claim_build():
+            threading.Thread(target=self._build, name="entry-index", daemon=True).start()
 
     def _build(self) -> None:
         try:
             with self.engine.connect() as conn:  # one transaction: one snapshot
                 self._install(build_index(conn))
         finally:
-            with self._lock:
-                self._building = False
+            self._release_build()
 
 
 def _entry_count(conn: Connection) -> int:

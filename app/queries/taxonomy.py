@@ -1,14 +1,17 @@
 """Read-side SQL for the vocabularies: domains (a tree), tags, categories, hosts, links."""
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, select, true
 
+from app.linkcheck.outcome import LinkStatus
 from app.models import (
     ENTRIES,
     ENTRY_TAGS,
+    LINK_CHECKS,
     LINKS,
     POST_CATEGORIES,
     POST_TAGS,
@@ -17,6 +20,7 @@ from app.models import (
     SECTIONS,
 )
 from app.queries.entries import EntryFilters, capped_count, domain_aliases, entry_conditions
+from app.queries.link_health import check_columns, check_joined, nest_check, status_condition
 
 
 def domain_tree(conn: Connection, *, include_drafts: bool) -> list[dict[str, Any]]:
@@ -127,9 +131,18 @@ def host_counts(conn: Connection, *, filters: EntryFilters) -> list[tuple[str, i
 
 
 def list_links(
-    conn: Connection, *, filters: EntryFilters, limit: int, after_id: int | None
+    conn: Connection,
+    *,
+    filters: EntryFilters,
+    limit: int,
+    after_id: int | None,
+    status: Sequence[LinkStatus] = (),
 ) -> tuple[list[dict[str, Any]], bool, int | None]:
-    """Links of entries matching `filters` (host and kind filter the links themselves)."""
+    """Links of entries matching `filters` (host and kind filter the links themselves).
+
+    Each carries the latest check of its address; `status` keeps links whose address has
+    any of those outcomes (`unchecked`: none yet).
+    """
     entry_filters = replace(filters, host=(), link_kind=(), post=())
     where = [*entry_conditions(entry_filters, domain_aliases(conn))]
     if filters.post:
@@ -141,11 +154,11 @@ def list_links(
         where.append(LINKS.c.host.in_(filters.host))
     if filters.link_kind:
         where.append(LINKS.c.kind.in_(filters.link_kind))
-    base = (
-        select(LINKS.c.id)
-        .join(ENTRIES, ENTRIES.c.id == LINKS.c.entry_id)
-        .where(and_(true(), *where))
-    )
+    base = select(LINKS.c.id).join(ENTRIES, ENTRIES.c.id == LINKS.c.entry_id)
+    if status:
+        where.append(status_condition(status))
+        base = base.outerjoin(LINK_CHECKS, check_joined())
+    base = base.where(and_(true(), *where))
     total = capped_count(conn, base)
     page = where if after_id is None else [*where, LINKS.c.id > after_id]
     query = (
@@ -159,9 +172,11 @@ def list_links(
             POSTS.c.slug,
             POSTS.c.title,
             ENTRIES.c.date,
+            *check_columns(),
         )
         .join(ENTRIES, ENTRIES.c.id == LINKS.c.entry_id)
         .join(POSTS, POSTS.c.id == LINKS.c.post_id)
+        .outerjoin(LINK_CHECKS, check_joined())
         .where(and_(true(), *page))
         .order_by(LINKS.c.id)
         .limit(limit + 1)
@@ -170,5 +185,6 @@ def list_links(
     for row in conn.execute(query):
         item = dict(row._mapping)
         item["post"] = {"slug": item.pop("slug"), "title": item.pop("title")}
+        nest_check(item)
         rows.append(item)
     return rows[:limit], len(rows) > limit, total

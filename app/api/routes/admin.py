@@ -62,7 +62,7 @@ _START_TIMEOUT_S = 30
     "/admin/ingest",
     operation_id="startIngest",
     status_code=202,
-    responses={409: problem("An ingest is already running on this database")},
+    responses={**INVALID, 409: problem("An ingest is already running on this database")},
 )
 async def start_ingest(request: Request) -> IngestStarted:
     """Re-ingest the content folder in the background; answers once the run is recorded.

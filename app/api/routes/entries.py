@@ -34,8 +34,8 @@ from app.schemas import (
     EntryOut,
     EntryPage,
     FacetCount,
-    Page,
     RelatedEntry,
+    RelatedEntryPage,
     RelatedReason,
 )
 
@@ -216,7 +216,7 @@ async def related(
     conn: ConnectionDep,
     entry_id: int = Path(description="Entry id, as listed by /entries.", ge=1, le=2**53),
     limit: Annotated[int, Query(description="How many related entries (1-50).", ge=1, le=50)] = 10,
-) -> Page[RelatedEntry]:
+) -> RelatedEntryPage:
     """Entries that cite the same URL, share an inline tag, or say similar things.
 
     Same URL ranks first, then a shared tag, then text similarity (a full-text match on
@@ -234,4 +234,4 @@ async def related(
         )
         for other, reasons in found
     ]
-    return Page[RelatedEntry](items=items, next=None, total=len(items))
+    return RelatedEntryPage(items=items, next=None, total=len(items))

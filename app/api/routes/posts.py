@@ -16,7 +16,7 @@ from app.api.deps import (
 from app.api.responses import READ, not_found
 from app.errors import InvalidParameter, NotFound
 from app.queries.posts import PostKey, get_post, list_posts
-from app.schemas import Page, PostDetail, PostSummary
+from app.schemas import PostDetail, PostPage, PostSummary
 
 router = APIRouter(tags=["posts"])
 
@@ -28,7 +28,7 @@ async def posts(
     conn: ConnectionDep,
     filters: FiltersDep,
     paging: PagingDep,
-) -> Page[PostSummary]:
+) -> PostPage:
     """Posts matching the filters (entry filters select posts having such an entry)."""
     after = None
     if paging.cursor is not None:
@@ -45,7 +45,7 @@ async def posts(
         last = rows[-1]
         day = last["date"].isoformat() if last["date"] else None
         token = encode_cursor([day, last["id"]], paging.scope)
-    return Page[PostSummary](
+    return PostPage(
         items=[PostSummary.model_validate(row) for row in rows],
         next=next_url(request, response, token),
         total=total,

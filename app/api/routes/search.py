@@ -18,7 +18,7 @@ from app.errors import InvalidParameter
 from app.queries.entries import domain_aliases, entries_by_id, entry_conditions
 from app.queries.posts import post_conditions, posts_by_id
 from app.queries.search import ranked
-from app.schemas import EntryOut, Page, PostSummary, SearchHit
+from app.schemas import EntryOut, PostSummary, SearchHit, SearchHitPage
 from app.search_syntax import SearchSyntaxError, parse_search
 
 router = APIRouter(tags=["search"])
@@ -49,7 +49,7 @@ async def search(
         Literal["entry", "post"],
         Query(description="Search entries (default) or whole posts (title and text)."),
     ] = "entry",
-) -> Page[SearchHit]:
+) -> SearchHitPage:
     """Entries (or posts) matching `q` and every filter given, best match first.
 
     Each hit carries its relevance score (higher is better; comparable within one answer
@@ -92,4 +92,4 @@ async def search(
             if hit.id in posts
         ]
     token = encode_cursor([offset + paging.limit], paging.scope) if has_more else None
-    return Page[SearchHit](items=items, next=next_url(request, response, token), total=None)
+    return SearchHitPage(items=items, next=next_url(request, response, token), total=None)

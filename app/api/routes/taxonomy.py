@@ -4,34 +4,69 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.api.deps import Conditional, ConnectionDep, FiltersDep, PagingDep, encode_cursor, next_url
+from app.api.deps import (
+    MAX_VALUES,
+    Conditional,
+    ConnectionDep,
+    FiltersDep,
+    PagingDep,
+    encode_cursor,
+    next_url,
+)
+from app.api.memo import PerVersion
 from app.api.responses import READ
 from app.errors import InvalidParameter
+from app.linkcheck.outcome import LinkStatus
+from app.queries.link_health import host_health
 from app.queries.taxonomy import category_counts, domain_tree, host_counts, list_links, tag_counts
-from app.schemas import CountOut, DomainOut, LinkDetail, Page
+from app.schemas import (
+    CountOut,
+    CountPage,
+    DomainOut,
+    DomainPage,
+    HostHealthOut,
+    HostHealthPage,
+    LinkDetail,
+    LinkPage,
+)
 
 router = APIRouter(tags=["vocabularies"])
 
 IncludeDrafts = Annotated[bool, Query(description="Count draft posts too.")]
+LinkStatuses = Annotated[
+    list[LinkStatus],
+    Query(
+        description="Health of the link's address from `learnlog links check`: ok, "
+        "redirected, broken (dead: 4xx), error (5xx), timeout, unreachable, or unchecked "
+        "(no result yet); repeat for any of several.",
+        examples=["broken"],
+    ),
+]
 
 
-def _counts(pairs: list[tuple[str, int]]) -> Page[CountOut]:
+def _counts(pairs: list[tuple[str, int]]) -> CountPage:
     """A whole (unpaged) list of counts in the shared envelope."""
     items = [CountOut(name=name, count=count) for name, count in pairs]
-    return Page[CountOut](items=items, next=None, total=len(items))
+    return CountPage(items=items, next=None, total=len(items))
 
 
 @router.get("/domains", operation_id="listDomains", dependencies=[Conditional], responses=READ)
-async def domains(conn: ConnectionDep, include_drafts: IncludeDrafts = False) -> Page[DomainOut]:
+async def domains(
+    request: Request, conn: ConnectionDep, include_drafts: IncludeDrafts = False
+) -> DomainPage:
     """The domain tree with entry counts (sub-domains included) and first and last dates."""
-    tree = domain_tree(conn, include_drafts=include_drafts)
-    return Page[DomainOut](
-        items=[DomainOut.model_validate(node) for node in tree], next=None, total=len(tree)
-    )
+
+    def page() -> DomainPage:
+        tree = domain_tree(conn, include_drafts=include_drafts)
+        items = [DomainOut.model_validate(node) for node in tree]
+        return DomainPage(items=items, next=None, total=len(tree))
+
+    memo: PerVersion[DomainPage] = request.app.state.domain_pages
+    return memo.get(request.state.content_version, include_drafts, page)
 
 
 @router.get("/tags", operation_id="listTags", dependencies=[Conditional], responses=READ)
-async def tags(conn: ConnectionDep, filters: FiltersDep) -> Page[CountOut]:
+async def tags(conn: ConnectionDep, filters: FiltersDep) -> CountPage:
     """Tags with the number of matching entries carrying each, most used first."""
     return _counts(tag_counts(conn, filters=filters))
 
@@ -39,15 +74,29 @@ async def tags(conn: ConnectionDep, filters: FiltersDep) -> Page[CountOut]:
 @router.get(
     "/categories", operation_id="listCategories", dependencies=[Conditional], responses=READ
 )
-async def categories(conn: ConnectionDep, include_drafts: IncludeDrafts = False) -> Page[CountOut]:
+async def categories(conn: ConnectionDep, include_drafts: IncludeDrafts = False) -> CountPage:
     """Categories with their number of posts, most used first."""
     return _counts(category_counts(conn, include_drafts=include_drafts))
 
 
 @router.get("/hosts", operation_id="listHosts", dependencies=[Conditional], responses=READ)
-async def hosts(conn: ConnectionDep, filters: FiltersDep) -> Page[CountOut]:
+async def hosts(conn: ConnectionDep, filters: FiltersDep) -> CountPage:
     """Link hosts with the number of links to each, over the matching entries."""
     return _counts(host_counts(conn, filters=filters))
+
+
+@router.get(
+    "/hosts/health", operation_id="listHostHealth", dependencies=[Conditional], responses=READ
+)
+async def hosts_health(conn: ConnectionDep, filters: FiltersDep) -> HostHealthPage:
+    """Link health per host over the matching entries (from `learnlog links check`).
+
+    For each host: its links, how many have a check result, and how many of them are
+    ok, redirected, broken, error, timeout or unreachable. Most broken first.
+    """
+    rows = host_health(conn, filters=filters)
+    items = [HostHealthOut.model_validate(row) for row in rows]
+    return HostHealthPage(items=items, next=None, total=len(items))
 
 
 @router.get("/links", operation_id="listLinks", dependencies=[Conditional], responses=READ)
@@ -57,17 +106,26 @@ async def links(
     conn: ConnectionDep,
     filters: FiltersDep,
     paging: PagingDep,
-) -> Page[LinkDetail]:
-    """Links of the matching entries, with their entry, post and date."""
+    status: LinkStatuses = [],  # noqa: B006 - FastAPI copies defaults per request
+) -> LinkPage:
+    """Links of the matching entries, with their entry, post, date and latest check."""
+    if len(status) > MAX_VALUES:
+        raise InvalidParameter("status", f"at most {MAX_VALUES} values")
     after_id = None
     if paging.cursor is not None:
         try:
             (after_id,) = (int(value) for value in paging.cursor)
         except (TypeError, ValueError):
             raise InvalidParameter("cursor", "not a cursor this API issued") from None
-    rows, has_more, total = list_links(conn, filters=filters, limit=paging.limit, after_id=after_id)
+    rows, has_more, total = list_links(
+        conn,
+        filters=filters,
+        limit=paging.limit,
+        after_id=after_id,
+        status=tuple(dict.fromkeys(status)),
+    )
     token = encode_cursor([rows[-1]["id"]], paging.scope) if has_more and rows else None
-    return Page[LinkDetail](
+    return LinkPage(
         items=[LinkDetail.model_validate(row) for row in rows],
         next=next_url(request, response, token),
         total=total,

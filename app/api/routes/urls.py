@@ -6,7 +6,7 @@ from app.api.deps import Conditional, ConnectionDep, FiltersDep, PagingDep, enco
 from app.api.responses import READ
 from app.queries.entries import domain_aliases
 from app.queries.urls import list_urls
-from app.schemas import Page, UrlOut
+from app.schemas import UrlOut, UrlPage
 
 router = APIRouter(tags=["links"])
 
@@ -18,7 +18,7 @@ async def urls(
     conn: ConnectionDep,
     filters: FiltersDep,
     paging: PagingDep,
-) -> Page[UrlOut]:
+) -> UrlPage:
     """Addresses cited by entries matching the filters, most often logged first.
 
     Spellings of one address share a key: http/https, `www.`, a trailing slash, the
@@ -36,7 +36,7 @@ async def urls(
     token = None
     if len(rows) > paging.limit:
         token = encode_cursor([offset + paging.limit], paging.scope)
-    return Page[UrlOut](
+    return UrlPage(
         items=[UrlOut.model_validate(row) for row in rows[: paging.limit]],
         next=next_url(request, response, token),
         total=None,
