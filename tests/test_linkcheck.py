@@ -67,28 +67,16 @@ def _handler(server: LinkServer) -> type[BaseHTTPRequestHandler]:
                 server.in_flight += 1
                 server.most_in_flight = max(server.most_in_flight, server.in_flight)
             try:
-                self._respond(method, path)
+                answer = self._decide(method, path)
             finally:
+                # Counted out before the answer is written: once the client has read it,
+                # its next request may arrive before this thread would get to run again.
                 with server.lock:
                     server.in_flight -= 1
-
-        def _respond(self, method: str, path: str) -> None:
-            if path == "/hang":
-                server.stop.wait(HANG)
+            if answer is None:
                 self.close_connection = True
                 return
-            if path.startswith("/slow/"):
-                # Long enough that requests to this host overlap if the checker lets them.
-                time.sleep(0.05)
-            status, headers = 200, {}
-            if path == "/moved":
-                status, headers = 301, {"Location": "/ok"}
-            elif path == "/gone":
-                status = 404
-            elif path == "/fail":
-                status = 500
-            elif path == "/no-head" and method == "HEAD":
-                status = 405
+            status, headers = answer
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
@@ -96,6 +84,24 @@ def _handler(server: LinkServer) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", "5")
             self.end_headers()
             self.wfile.write(body)
+
+        def _decide(self, method: str, path: str) -> tuple[int, dict[str, str]] | None:
+            """The status and headers for `path`, or None to hang up without answering."""
+            if path == "/hang":
+                server.stop.wait(HANG)
+                return None
+            if path.startswith("/slow/"):
+                # Long enough that requests to this host overlap if the checker lets them.
+                time.sleep(0.05)
+            if path == "/moved":
+                return 301, {"Location": "/ok"}
+            if path == "/gone":
+                return 404, {}
+            if path == "/fail":
+                return 500, {}
+            if path == "/no-head" and method == "HEAD":
+                return 405, {}
+            return 200, {}
 
     return Handler
 

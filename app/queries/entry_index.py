@@ -17,6 +17,7 @@ one snapshot (about 2 s at that size), off the request path for large databases.
 import bisect
 import datetime as dt
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -44,6 +45,8 @@ Ranks = NDArray[np.int32]
 # Below this many entries the index is built inside the request that needs it (well under
 # 100 ms); above it, in a background thread while requests use SQL.
 INLINE_BUILD_LIMIT = 50_000
+# After a build, the next waits this many times the last build's duration.
+BUILD_COOLDOWN = 4
 _UNDATED = -1  # date ordinal of undated entries: before every date, as NULLS FIRST
 
 
@@ -286,6 +289,8 @@ class IndexHolder:
         self.engine = engine
         self.current: EntryIndex | None = None
         self._building = False
+        self._build_started = 0.0
+        self._next_build_at = 0.0
         self._lock = threading.Lock()
 
     def get(self, conn: Connection, version: int) -> EntryIndex | None:
@@ -304,7 +309,7 @@ class IndexHolder:
         if not self._claim_build():
             return None
         try:
-            built = build_index(conn)
+            built = self._build_now()
         finally:
             self._release_build()
         if built.version == version:
@@ -319,10 +324,22 @@ class IndexHolder:
         requests to find out about.
         """
         try:
-            with self.engine.connect() as conn:
-                self._install(build_index(conn))
+            self._install(self._build_now())
         except SQLAlchemyError:
             return
+
+    def _build_now(self) -> EntryIndex:
+        """Build from one snapshot of the database, whatever commits meanwhile.
+
+        The build reads entries, then their tags, links and posts: at PostgreSQL's default
+        READ COMMITTED each read would see the commits made since the one before (a tag
+        of an entry the first read did not see); REPEATABLE READ gives all of them one
+        snapshot. SQLite's transaction (app.db) is one snapshot already.
+        """
+        with self.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            return build_index(conn)
 
     def _install(self, built: EntryIndex) -> None:
         with self._lock:
@@ -330,16 +347,24 @@ class IndexHolder:
                 self.current = built
 
     def _claim_build(self) -> bool:
-        """Mark a build as running; False when one already is."""
+        """Mark a build as running; False when one is, or the last one ended too recently."""
+        now = time.monotonic()
         with self._lock:
-            if self._building:
+            if self._building or now < self._next_build_at:
                 return False
             self._building = True
+            self._build_started = now
             return True
 
     def _release_build(self) -> None:
+        # While an ingest commits batch after batch, builds would follow each other back
+        # to back (2-3 s of CPU each at 300k entries) and starve the requests: after a
+        # build, wait a few times as long as it took before the next one. SQL answers
+        # meanwhile, the same pages.
+        now = time.monotonic()
         with self._lock:
             self._building = False
+            self._next_build_at = now + BUILD_COOLDOWN * (now - self._build_started)
 
     def _start_background_build(self) -> None:
         if self._claim_build():
@@ -347,8 +372,7 @@ class IndexHolder:
 
     def _build(self) -> None:
         try:
-            with self.engine.connect() as conn:  # one transaction: one snapshot
-                self._install(build_index(conn))
+            self._install(self._build_now())
         finally:
             self._release_build()
 
