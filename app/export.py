@@ -21,7 +21,7 @@ from sqlmodel import SQLModel
 
 from app.db import DatabaseNotReady, make_engine, migrate, open_current
 from app.entry_docs import Splicer
-from app.models import ENTRIES, LINK_CHECKS, LINKS, POSTS, STATE
+from app.models import CONTENT_VERSION, ENTRIES, LINK_CHECKS, LINKS, POSTS
 from app.queries.entries import domain_aliases, entries_by_id
 from app.queries.link_health import check_columns, check_joined
 from app.queries.posts import posts_by_id
@@ -73,7 +73,7 @@ def write_ndjson(
     token = EDIT_URL_TEMPLATE.set(edit_url_template)
     try:
         with snapshot(engine) as conn:
-            version = int(conn.execute(select(STATE.c.version).where(STATE.c.id == 1)).scalar_one())
+            version = int(conn.execute(CONTENT_VERSION).scalar_one())
             counts = ExportCounts(content_version=version)
             header = {
                 "type": "export",

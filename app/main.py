@@ -1,5 +1,6 @@
 """The ASGI application: `create_app(settings)` for tests and servers, `app` for uvicorn."""
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -57,6 +58,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = make_engine(settings.database_url)
         app.state.entry_index = IndexHolder(app.state.engine)
         await run_in_threadpool(app.state.entry_index.warm)
+        # What exists now (framework, routes, the index) lives as long as the app. Frozen,
+        # it is out of the cycle collector's sight: a full collection walks only what came
+        # later (55 ms at 300k entries otherwise, waited out by every request in flight).
+        gc.freeze()
         try:
             yield
         finally:

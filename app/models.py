@@ -14,6 +14,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    select,
 )
 from sqlmodel import Field, SQLModel
 
@@ -333,3 +334,6 @@ RUNS: Table = IngestRun.__table__  # type: ignore[attr-defined]
 PROBLEMS: Table = IngestProblem.__table__  # type: ignore[attr-defined]
 DELETED_POSTS: Table = DeletedPost.__table__  # type: ignore[attr-defined]
 LINK_CHECKS: Table = LinkCheck.__table__  # type: ignore[attr-defined]
+
+# The content version, read by every request: one statement object, built once.
+CONTENT_VERSION = select(STATE.c.version).where(STATE.c.id == 1)

@@ -24,7 +24,7 @@ from sqlalchemy import Engine, RowMapping, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.models import RUNS, STATE
+from app.models import CONTENT_VERSION, RUNS
 
 # The Prometheus text format, version 0.0.4: what every scraper reads.
 PROMETHEUS_MEDIA_TYPE = "text/plain; version=0.0.4"
@@ -106,7 +106,7 @@ class IngestCollector(Collector):
 def ingest_figures(engine: Engine) -> list[Metric]:
     """The content version, runs by status and what the newest run did."""
     with engine.connect() as conn:
-        version = conn.execute(select(STATE.c.version).where(STATE.c.id == 1)).scalar()
+        version = conn.execute(CONTENT_VERSION).scalar()
         counts = select(RUNS.c.status, func.count()).group_by(RUNS.c.status)
         by_status: dict[str, int] = dict(conn.execute(counts).all())
         newest = (

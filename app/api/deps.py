@@ -18,18 +18,19 @@ from typing import Annotated, Any, Literal, get_origin
 from fastapi import Depends, Header, Query, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.db import is_timeout, time_limit
 from app.errors import InvalidParameter, NotModified, QueryTimeout, Unavailable
-from app.models import STATE
+from app.models import CONTENT_VERSION
 from app.queries.entries import EntryFilters
 from app.search_syntax import SearchSyntaxError, parse_search
 
 MAX_LIMIT = 200
 MAX_VALUES = 50
 MAX_TEXT = 200
+MAX_CURSOR = 512
 
 
 async def connection(request: Request) -> AsyncIterator[Connection]:
@@ -220,7 +221,7 @@ async def paging(
     ] = 20,
     cursor: Annotated[
         str | None,
-        Query(description="Opaque cursor from a previous page's `next`.", max_length=512),
+        Query(description="Opaque cursor from a previous page's `next`.", max_length=MAX_CURSOR),
     ] = None,
     sort: Annotated[
         Literal["-date", "date"], Query(description="`-date` newest first (default) or `date`.")
@@ -335,7 +336,7 @@ async def conditional(
 
     Runs before the route's query, so a revalidation costs one tiny read.
     """
-    version = conn.execute(select(STATE.c.version).where(STATE.c.id == 1)).scalar()
+    version = conn.execute(CONTENT_VERSION).scalar()
     request.state.content_version = version
     fingerprint = hashlib.blake2b(
         f"{version}|{request.url.path}|{request.url.query}".encode(), digest_size=12

@@ -23,6 +23,7 @@ from app.ingest.problems import Problem
 from app.models import (
     ALIASES,
     CATEGORIES,
+    CONTENT_VERSION,
     DELETED_POSTS,
     ENTRIES,
     ENTRY_TAGS,
@@ -119,7 +120,7 @@ class Writer:
     def content_version(self) -> int:
         """The current content version."""
         with self.engine.connect() as conn:
-            return int(conn.execute(select(STATE.c.version).where(STATE.c.id == 1)).scalar_one())
+            return int(conn.execute(CONTENT_VERSION).scalar_one())
 
     # -- runs --------------------------------------------------------------------------
 
@@ -158,7 +159,7 @@ class Writer:
     ) -> int:
         """Store a run's counts and problems; return the content version it ended at."""
         with self.engine.begin() as conn:
-            version = int(conn.execute(select(STATE.c.version).where(STATE.c.id == 1)).scalar_one())
+            version = int(conn.execute(CONTENT_VERSION).scalar_one())
             status = "failed" if counts.get("failed") else "ok"
             conn.execute(
                 update(RUNS)
@@ -426,7 +427,7 @@ def _bump(conn: Connection) -> int:
         .where(STATE.c.id == 1)
         .values(version=STATE.c.version + 1, updated_at=_utcnow())
     )
-    return int(conn.execute(select(STATE.c.version).where(STATE.c.id == 1)).scalar_one())
+    return int(conn.execute(CONTENT_VERSION).scalar_one())
 
 
 # Post search indexes body_text whole, and a PostgreSQL tsvector holds at most 1 MB of

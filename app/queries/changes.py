@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from app.models import DELETED_POSTS, POSTS, STATE
+from app.models import CONTENT_VERSION, DELETED_POSTS, POSTS
 
 
 @dataclass(slots=True)
@@ -20,7 +20,7 @@ class Changes:
 
 def current_version(conn: Connection) -> int:
     """The database's content version."""
-    return int(conn.execute(select(STATE.c.version).where(STATE.c.id == 1)).scalar_one())
+    return int(conn.execute(CONTENT_VERSION).scalar_one())
 
 
 def changes_since(conn: Connection, since: int) -> Changes:

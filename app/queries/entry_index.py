@@ -24,11 +24,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, bindparam, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.entry_docs import Splicer
 from app.models import (
+    CONTENT_VERSION,
     ENTRIES,
     ENTRY_TAGS,
     LINKS,
@@ -36,7 +37,6 @@ from app.models import (
     POST_TAGS,
     POSTS,
     SECTION_PATHS,
-    STATE,
 )
 from app.queries.entries import EntryFilters, EntryKey, domain_aliases, heading_slugs_for
 
@@ -221,7 +221,7 @@ def _slice(ranks: Ranks, low: int, high: int) -> Ranks:
 
 def build_index(conn: Connection) -> EntryIndex:
     """Read one snapshot of the tables into an EntryIndex."""
-    version = int(conn.execute(select(STATE.c.version).where(STATE.c.id == 1)).scalar_one())
+    version = int(conn.execute(CONTENT_VERSION).scalar_one())
     e = ENTRIES.c
     rows = conn.execute(select(e.id, e.date, e.post_id, e.position, e.is_draft, e.section_id)).all()
     count = len(rows)
@@ -381,6 +381,13 @@ def _entry_count(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(ENTRIES)).scalar_one())
 
 
+_e = ENTRIES.c
+# Built once: composing the statement per request cost more than running it.
+_PAGE_ROWS = select(
+    _e.id, _e.date, _e.post_id, _e.position, _e.line, _e.domain_path, _e.doc, _e.text, _e.html
+).where(_e.id.in_(bindparam("ids", expanding=True)))
+
+
 def page_answers(
     conn: Connection, index: EntryIndex, ids: list[int], edit_url_template: str | None
 ) -> list[tuple[bytes, EntryKey]] | None:
@@ -391,10 +398,7 @@ def page_answers(
     """
     if not ids:
         return []
-    e = ENTRIES.c
-    columns = (e.id, e.date, e.post_id, e.position, e.line, e.domain_path, e.doc, e.text, e.html)
-    query = select(*columns)
-    rows = {row[0]: row for row in conn.execute(query.where(e.id.in_(ids))).all()}
+    rows = {row[0]: row for row in conn.execute(_PAGE_ROWS, {"ids": ids}).all()}
     splicer = index.splicer(edit_url_template)
     answers: list[tuple[bytes, EntryKey]] = []
     for entry_id in ids:

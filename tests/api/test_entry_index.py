@@ -27,7 +27,7 @@ TAGS = ["thought", "question", "idea"]
 DOMAINS = ["GenAI", "Systems", "Databases", "LLMs"]
 
 
-def _corpus(folder: Path, posts: int = 40) -> None:
+def write_corpus(folder: Path, posts: int = 40) -> None:
     """Posts sharing dates, undated posts, drafts, post tags, nested items and aliases."""
     rng = random.Random(7)
     (folder / "domains.yml").write_text("genai: [LLMs]\n")
@@ -53,7 +53,7 @@ def _corpus(folder: Path, posts: int = 40) -> None:
         (folder / name).write_text("\n".join(lines) + "\n")
 
 
-def _filters() -> Iterator[dict[str, str | list[str]]]:
+def filter_sets() -> Iterator[dict[str, str | list[str]]]:
     yield {}
     yield {"include_drafts": "true"}
     yield {"domain": "genai"}
@@ -77,7 +77,7 @@ def clients(
 ) -> Iterator[tuple[TestClient, TestClient]]:
     folder = tmp_path / "logs"
     folder.mkdir()
-    _corpus(folder)
+    write_corpus(folder)
     (folder / SEED.name).write_text(SEED.read_text())
     ingest(folder)
     url = engine.url.render_as_string(hide_password=False)
@@ -108,7 +108,7 @@ def test_index_pages_equal_sql_pages(
 
     monkeypatch.setattr(entries_route, "page_answers", answers)
     pages = 0
-    for filters, sort, limit in itertools.product(_filters(), ["-date", "date"], [13, 200]):
+    for filters, sort, limit in itertools.product(filter_sets(), ["-date", "date"], [13, 200]):
         params = {**filters, "sort": sort, "limit": str(limit)}
         fast = indexed.get("/entries", params=params)
         slow = plain.get("/entries", params=params)
@@ -129,7 +129,7 @@ def test_index_pages_equal_sql_pages(
 
 def test_counts_agree(clients: tuple[TestClient, TestClient]) -> None:
     indexed, plain = clients
-    for filters in _filters():
+    for filters in filter_sets():
         params = {**filters, "count": "true", "limit": "2"}
         assert (
             indexed.get("/entries", params=params).json()["total"]

@@ -1,6 +1,7 @@
 """Entries: the unit a reader wants."""
 
 import datetime as dt
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 import orjson
@@ -9,14 +10,23 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Connection
 
 from app.api.deps import (
+    MAX_CURSOR,
+    MAX_LIMIT,
+    MAX_TEXT,
     Conditional,
     ConnectionDep,
     FiltersDep,
     Paging,
     PagingDep,
+    conditional,
+    connection,
     encode_cursor,
+    entry_filters,
     next_url,
+    paging,
+    scope_filters,
 )
+from app.api.quick import quick_route, read_query
 from app.api.responses import READ, not_found
 from app.errors import InvalidParameter, NotFound
 from app.queries.entries import (
@@ -68,13 +78,6 @@ async def facet_names(
 FacetsDep = Annotated[tuple[FacetName, ...], Depends(facet_names)]
 
 
-@router.get(
-    "/entries",
-    operation_id="listEntries",
-    dependencies=[Conditional],
-    responses=READ,
-    response_model=EntryPage,
-)
 async def entries(
     request: Request,
     response: Response,
@@ -119,6 +122,69 @@ async def entries(
         total=found.total,
         facets=_facet_counts(counts),
     )
+
+
+_connection = asynccontextmanager(connection)
+_LIST_PARAMS = frozenset({"domain", "tag", "category", "post", "host", "link_kind"})
+_SINGLE_PARAMS = frozenset(
+    {"from", "to", "include_drafts", "q", "limit", "cursor", "sort", "count"}
+)
+
+
+async def quick_entries(request: Request) -> Response | None:
+    """A page of `/entries` from the index, its parameters read by `app.api.quick`.
+
+    The same functions as the declared dependencies check every value; None (the
+    framework's way) when a value is not plain, is refused, or the index cannot answer.
+    """
+    query = read_query(request, _LIST_PARAMS, _SINGLE_PARAMS)
+    if query is None:
+        return None
+    limit = query.number("limit", 20, 1, MAX_LIMIT)
+    include_drafts = query.flag("include_drafts")
+    count = query.flag("count")
+    sort = query.single.get("sort", "-date")
+    q = query.single.get("q")
+    cursor = query.single.get("cursor")
+    if limit is None or include_drafts is None or count is None or sort not in ("-date", "date"):
+        return None
+    if (q is not None and len(q) > MAX_TEXT) or (cursor is not None and len(cursor) > MAX_CURSOR):
+        return None
+    try:
+        scope = await scope_filters(
+            domain=query.lists["domain"],
+            tag=query.lists["tag"],
+            category=query.lists["category"],
+            date_from=query.single.get("from"),
+            date_to=query.single.get("to"),
+            post=query.lists["post"],
+            host=query.lists["host"],
+            link_kind=query.lists["link_kind"],
+            include_drafts=include_drafts,
+        )
+        filters = await entry_filters(scope, q)
+        pages = await paging(request, limit, cursor, sort)  # type: ignore[arg-type]
+        after = _cursor_key(pages)
+    except InvalidParameter:
+        return None
+    if not EntryIndex.supports(filters):
+        return None
+    response = Response()
+    async with _connection(request) as conn:
+        await conditional(request, response, conn, None, request.headers.get("if-none-match"))
+        return _from_index(request, response, conn, filters, pages, after, count)
+
+
+router.add_api_route(
+    "/entries",
+    entries,
+    methods=["GET"],
+    operation_id="listEntries",
+    dependencies=[Conditional],
+    responses=READ,
+    response_model=EntryPage,
+    route_class_override=quick_route(quick_entries),
+)
 
 
 def _cursor_key(paging: Paging) -> EntryKey | None:

@@ -1,11 +1,10 @@
 """Liveness and readiness probes."""
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.db import SCHEMA_HEAD
-from app.models import STATE
+from app.models import CONTENT_VERSION
 from app.schemas import Health
 
 router = APIRouter(tags=["health"])
@@ -26,7 +25,7 @@ async def readyz(request: Request, response: Response) -> Health:
     """The database answers and its schema is at the revision this code expects."""
     try:
         with request.app.state.engine.connect() as conn:
-            version = conn.execute(select(STATE.c.version).where(STATE.c.id == 1)).scalar()
+            version = conn.execute(CONTENT_VERSION).scalar()
             revision = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
     except SQLAlchemyError as error:
         response.status_code = 503

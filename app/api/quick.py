@@ -1,0 +1,76 @@
+"""A quick lane for a hot route: its query string read without the framework's machinery.
+
+FastAPI resolves a route's dependency tree and validates each query parameter through
+pydantic on every request: for `/entries`, sixteen parameters in five dependencies, about
+a millisecond, a third of what serving a page costs. A `QuickRoute` first offers the
+request to a lane of its own, which reads the query string directly and accepts only what
+it is sure to read the way the declared parameters would: plain values, each
+single-valued parameter at most once, nothing undeclared. Anything else, and every
+error, takes the framework's way, so the OpenAPI document and every error answer stay the
+declared ones. `tests/api/test_quick_lane.py` holds both ways to the same answers.
+"""
+
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
+
+QuickLane = Callable[[Request], Awaitable[Response | None]]
+
+_FLAGS = {"true": True, "1": True, "false": False, "0": False}
+
+
+@dataclass(frozen=True, slots=True)
+class QuickQuery:
+    """A query string split into repeated and single-valued parameters."""
+
+    lists: dict[str, list[str]]
+    single: dict[str, str]
+
+    def flag(self, name: str) -> bool | None:
+        """A boolean parameter (false when absent), or None when not plainly true/false."""
+        return _FLAGS.get(self.single.get(name, "false"))
+
+    def number(self, name: str, default: int, low: int, high: int) -> int | None:
+        """An integer parameter within [low, high], or None when not plainly one."""
+        text = self.single.get(name)
+        if text is None:
+            return default
+        if not (text.isascii() and text.isdigit()) or str(int(text)) != text:
+            return None
+        value = int(text)
+        return value if low <= value <= high else None
+
+
+def read_query(
+    request: Request, lists: frozenset[str], single: frozenset[str]
+) -> QuickQuery | None:
+    """The parameters, or None when one is undeclared or a single-valued one repeats."""
+    found_lists: dict[str, list[str]] = {name: [] for name in lists}
+    found_single: dict[str, str] = {}
+    for name, value in request.query_params.multi_items():
+        if name in found_lists:
+            found_lists[name].append(value)
+        elif name in single and name not in found_single:
+            found_single[name] = value
+        else:
+            return None
+    return QuickQuery(found_lists, found_single)
+
+
+def quick_route(lane: QuickLane) -> type[APIRoute]:
+    """A route class whose requests try `lane` first; None from it means the usual way."""
+
+    class QuickRoute(APIRoute):
+        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+            usual = super().get_route_handler()
+
+            async def handler(request: Request) -> Response:
+                answer = await lane(request)
+                return answer if answer is not None else await usual(request)
+
+            return handler
+
+    return QuickRoute
