@@ -96,43 +96,44 @@ def test_conditional_requests_are_the_same_both_ways(lanes: Lanes) -> None:
     assert lanes.both(url, **{"If-None-Match": 'W/"stale"'})[0].status_code == 200
 
 
-@pytest.mark.parametrize(
-    ("query", "status"),
-    [
-        ("limit=0", 422),
-        ("limit=201", 422),
-        ("limit=ten", 422),
-        ("limit=05", 200),
-        ("limit=+5", 200),
-        ("limit=5&limit=6", 422),
-        ("sort=sideways", 422),
-        ("sort=date&sort=-date", 422),
-        ("from=2024-13-01", 422),
-        ("from=2024-02-01&to=2024-01-01", 422),
-        ("from=", 200),
-        ("from=2023-01-10T08:00:00Z", 200),
-        ("cursor=not-a-cursor", 422),
-        ("cursor=" + "A" * 513, 422),
-        ("include_drafts=TRUE", 200),
-        ("include_drafts=yes", 200),
-        ("include_drafts=maybe", 422),
-        ("count=true&limit=2", 200),
-        ("count=perhaps", 422),
-        ("tag=" + "&tag=".join(f"t{n}" for n in range(51)), 422),
-        ("domain=%00", 422),
-        ("domain=" + "d" * 201, 422),
-        ("domain=&tag=", 200),
-        ("q=model", 200),
-        ("q=" + "a" * 201, 422),
-        ("q=%22unclosed", 422),
-        ("facets=host", 200),
-        ("unknown=1", 200),
-        ("Domain=genai", 200),
-    ],
-)
-def test_unusual_and_bad_input_is_the_same_both_ways(lanes: Lanes, query: str, status: int) -> None:
-    quick, _ = lanes.both(f"/entries?{query}")
-    assert quick.status_code == status, quick.text
+# (query string, status): no case needs a database of its own, so one test walks them all.
+UNUSUAL = [
+    ("limit=0", 422),
+    ("limit=201", 422),
+    ("limit=ten", 422),
+    ("limit=05", 200),
+    ("limit=+5", 200),
+    ("limit=5&limit=6", 422),
+    ("sort=sideways", 422),
+    ("sort=date&sort=-date", 422),
+    ("from=2024-13-01", 422),
+    ("from=2024-02-01&to=2024-01-01", 422),
+    ("from=", 200),
+    ("from=2023-01-10T08:00:00Z", 200),
+    ("cursor=not-a-cursor", 422),
+    ("cursor=" + "A" * 513, 422),
+    ("include_drafts=TRUE", 200),
+    ("include_drafts=yes", 200),
+    ("include_drafts=maybe", 422),
+    ("count=true&limit=2", 200),
+    ("count=perhaps", 422),
+    ("tag=" + "&tag=".join(f"t{n}" for n in range(51)), 422),
+    ("domain=%00", 422),
+    ("domain=" + "d" * 201, 422),
+    ("domain=&tag=", 200),
+    ("q=model", 200),
+    ("q=" + "a" * 201, 422),
+    ("q=%22unclosed", 422),
+    ("facets=host", 200),
+    ("unknown=1", 200),
+    ("Domain=genai", 200),
+]
+
+
+def test_unusual_and_bad_input_is_the_same_both_ways(lanes: Lanes) -> None:
+    for query, status in UNUSUAL:
+        quick, _ = lanes.both(f"/entries?{query}")
+        assert quick.status_code == status, (query, quick.text)
 
 
 def test_a_cursor_of_another_query_is_refused_both_ways(lanes: Lanes) -> None:
