@@ -23,8 +23,14 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Build an engine; SQLite connections get WAL, foreign keys and a busy timeout."""
+def make_engine(url: str, *, serving: bool = False, **kwargs: Any) -> Engine:
+    """Build an engine; SQLite connections get WAL, foreign keys and a busy timeout.
+
+    `serving` (the API's engine): SQLite reads the file through a memory map. No read()
+    per page, and mapped pages stay resident where the host reclaims idle page cache
+    (DAMON reclaim on VMs): there, read() misses stalled the event loop for 100-600 ms.
+    Not for the ingest, whose mapped pages would count as its memory.
+    """
     url = normalize_url(url)
     if url.startswith("sqlite"):
         target = make_url(url).database
@@ -32,6 +38,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             Path(target).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        if serving:
+            event.listen(engine, "connect", _sqlite_memory_map)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     # JIT compiling costs 250-370 ms on tag-filtered pages whose plans look expensive but
@@ -52,11 +60,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     # 8 MB of page cache (the default is 2 MB): ingest updates indexes all over the file.
     cursor.execute("PRAGMA cache_size=-8000")
-    # Reads through a memory map (SQLite caps it at its compile-time maximum): no read()
-    # per page, and mapped pages stay resident where the host reclaims idle page cache
-    # (DAMON reclaim on VMs); read() misses blocked the event loop for 100-600 ms.
-    cursor.execute("PRAGMA mmap_size=2147483648")
     cursor.close()
+
+
+def _sqlite_memory_map(dbapi_connection: Any, _record: Any) -> None:
+    # Up to 2 GiB, or SQLite's compile-time maximum if that is lower.
+    dbapi_connection.execute("PRAGMA mmap_size=2147483648")
 
 
 def _sqlite_begin(conn: Any) -> None:

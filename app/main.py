@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Here rather than at build time: uvicorn applies its own logging config in between.
         configure_logging(settings.log_format)
-        app.state.engine = make_engine(settings.database_url)
+        app.state.engine = make_engine(settings.database_url, serving=True)
         app.state.entry_index = IndexHolder(app.state.engine)
         await run_in_threadpool(app.state.entry_index.warm)
         # What exists now (framework, routes, the index) lives as long as the app. Frozen,
