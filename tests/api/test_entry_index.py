@@ -53,6 +53,15 @@ def write_corpus(folder: Path, posts: int = 40) -> None:
         (folder / name).write_text("\n".join(lines) + "\n")
 
 
+def ingest_corpus(engine: Engine, ingest: Ingest, folder: Path) -> str:
+    """Write the corpus and the seed post into `folder`, ingest it; the database URL."""
+    folder.mkdir()
+    write_corpus(folder)
+    (folder / SEED.name).write_text(SEED.read_text())
+    ingest(folder)
+    return engine.url.render_as_string(hide_password=False)
+
+
 def filter_sets() -> Iterator[dict[str, str | list[str]]]:
     yield {}
     yield {"include_drafts": "true"}
@@ -75,12 +84,7 @@ def filter_sets() -> Iterator[dict[str, str | list[str]]]:
 def clients(
     engine: Engine, ingest: Ingest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[TestClient, TestClient]]:
-    folder = tmp_path / "logs"
-    folder.mkdir()
-    write_corpus(folder)
-    (folder / SEED.name).write_text(SEED.read_text())
-    ingest(folder)
-    url = engine.url.render_as_string(hide_password=False)
+    url = ingest_corpus(engine, ingest, tmp_path / "logs")
     indexed = TestClient(create_app(Settings(database_url=url)))
     plain_app = create_app(Settings(database_url=url))
     plain = TestClient(plain_app)

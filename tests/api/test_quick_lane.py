@@ -19,8 +19,8 @@ from sqlalchemy import Engine
 from app.api.routes import entries as entries_route
 from app.main import create_app
 from app.settings import Settings
-from tests.api.test_entry_index import filter_sets, write_corpus
-from tests.conftest import SEED, Ingest
+from tests.api.test_entry_index import filter_sets, ingest_corpus
+from tests.conftest import Ingest
 
 # Differs per request by design.
 _UNCOMPARED = {"x-request-id"}
@@ -28,12 +28,7 @@ _UNCOMPARED = {"x-request-id"}
 
 @pytest.fixture
 def client(engine: Engine, ingest: Ingest, tmp_path: Path) -> Iterator[TestClient]:
-    folder = tmp_path / "logs"
-    folder.mkdir()
-    write_corpus(folder)
-    (folder / SEED.name).write_text(SEED.read_text())
-    ingest(folder)
-    url = engine.url.render_as_string(hide_password=False)
+    url = ingest_corpus(engine, ingest, tmp_path / "logs")
     with TestClient(create_app(Settings(database_url=url))) as test_client:
         yield test_client
 
