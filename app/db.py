@@ -79,6 +79,21 @@ _PROGRESS_STEPS = 10_000
 
 
 @contextlib.contextmanager
+def snapshot(engine: Engine) -> Iterator[Connection]:
+    """A read-only connection whose every statement sees the same committed state.
+
+    PostgreSQL needs REPEATABLE READ for that (at READ COMMITTED each statement sees the
+    commits made since the one before: a post, then its entries from a later ingest); on
+    SQLite the engine's BEGIN (below) already makes one snapshot of a transaction.
+    """
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        with conn.begin():
+            yield conn
+
+
+@contextlib.contextmanager
 def time_limit(conn: Connection, milliseconds: int) -> Iterator[None]:
     """Cancel what `conn` runs in this block once it has taken longer than `milliseconds`.
 

@@ -19,9 +19,10 @@ import orjson
 from sqlalchemy import ColumnElement, Connection, Engine, delete, false, insert, select, true
 from sqlmodel import SQLModel
 
-from app.db import DatabaseNotReady, make_engine, migrate, open_current
+from app.db import DatabaseNotReady, make_engine, migrate, open_current, snapshot
 from app.entry_docs import Splicer
-from app.models import CONTENT_VERSION, ENTRIES, LINK_CHECKS, LINKS, POSTS
+from app.models import ENTRIES, LINK_CHECKS, LINKS, POSTS
+from app.queries.changes import current_version
 from app.queries.entries import domain_aliases, entries_by_id
 from app.queries.link_health import check_columns, check_joined
 from app.queries.posts import posts_by_id
@@ -55,17 +56,6 @@ def source_engine(url: str) -> Engine:
         raise ExportError(str(error)) from None
 
 
-@contextmanager
-def snapshot(engine: Engine) -> Iterator[Connection]:
-    """A read-only connection whose every statement sees the same committed state."""
-    with engine.connect() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
-        # On SQLite the engine's BEGIN (app.db) already makes one snapshot of a transaction.
-        with conn.begin():
-            yield conn
-
-
 def write_ndjson(
     engine: Engine, out: IO[bytes], *, include_drafts: bool, edit_url_template: str | None
 ) -> ExportCounts:
@@ -73,7 +63,7 @@ def write_ndjson(
     token = EDIT_URL_TEMPLATE.set(edit_url_template)
     try:
         with snapshot(engine) as conn:
-            version = int(conn.execute(CONTENT_VERSION).scalar_one())
+            version = current_version(conn)
             counts = ExportCounts(content_version=version)
             header = {
                 "type": "export",

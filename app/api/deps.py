@@ -21,7 +21,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.db import is_timeout, time_limit
+from app.db import is_timeout, snapshot, time_limit
 from app.errors import InvalidParameter, NotModified, QueryTimeout, Unavailable
 from app.models import CONTENT_VERSION
 from app.queries.entries import EntryFilters
@@ -36,17 +36,12 @@ MAX_CURSOR = 512
 async def connection(request: Request) -> AsyncIterator[Connection]:
     """One read transaction per request: every query of a request sees the same snapshot.
 
-    On PostgreSQL that takes REPEATABLE READ (at READ COMMITTED each statement would see
-    the commits made since the one before: a post, then its entries from a later ingest).
     Queries that run past the configured time limit are cancelled (503, `Retry-After`).
     """
     timeout = request.app.state.settings.query_timeout_ms
     try:
-        with request.app.state.engine.connect() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execution_options(isolation_level="REPEATABLE READ")
-            with time_limit(conn, timeout):
-                yield conn
+        with snapshot(request.app.state.engine) as conn, time_limit(conn, timeout):
+            yield conn
     except SQLAlchemyError as error:
         if is_timeout(error):
             raise QueryTimeout(timeout) from None

@@ -23,7 +23,6 @@ from app.ingest.problems import Problem
 from app.models import (
     ALIASES,
     CATEGORIES,
-    CONTENT_VERSION,
     DELETED_POSTS,
     ENTRIES,
     ENTRY_TAGS,
@@ -38,6 +37,7 @@ from app.models import (
     STATE,
     TAGS,
 )
+from app.queries.changes import current_version
 
 if TYPE_CHECKING:  # parsing (and markdown-it) is only imported where files are parsed
     from app.ingest.parse import ParsedPost
@@ -120,7 +120,7 @@ class Writer:
     def content_version(self) -> int:
         """The current content version."""
         with self.engine.connect() as conn:
-            return int(conn.execute(CONTENT_VERSION).scalar_one())
+            return current_version(conn)
 
     # -- runs --------------------------------------------------------------------------
 
@@ -159,7 +159,7 @@ class Writer:
     ) -> int:
         """Store a run's counts and problems; return the content version it ended at."""
         with self.engine.begin() as conn:
-            version = int(conn.execute(CONTENT_VERSION).scalar_one())
+            version = current_version(conn)
             status = "failed" if counts.get("failed") else "ok"
             conn.execute(
                 update(RUNS)
@@ -427,7 +427,7 @@ def _bump(conn: Connection) -> int:
         .where(STATE.c.id == 1)
         .values(version=STATE.c.version + 1, updated_at=_utcnow())
     )
-    return int(conn.execute(CONTENT_VERSION).scalar_one())
+    return current_version(conn)
 
 
 # Post search indexes body_text whole, and a PostgreSQL tsvector holds at most 1 MB of

@@ -8,7 +8,8 @@ from sqlalchemy import Engine, Insert, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.linkcheck.probe import ProbeResult, Target
-from app.models import CONTENT_VERSION, LINK_CHECKS, LINKS, STATE
+from app.models import LINK_CHECKS, LINKS, STATE
+from app.queries.changes import current_version
 
 # Only http(s) links are probed; their keys are all spelled https:// (app/ingest/links.py).
 _PROBED_KEY = "https://%"
@@ -85,7 +86,7 @@ def bump_content_version(engine: Engine) -> int:
             .where(STATE.c.id == 1)
             .values(version=STATE.c.version + 1, updated_at=dt.datetime.now(dt.UTC))
         )
-        return int(conn.execute(CONTENT_VERSION).scalar_one())
+        return current_version(conn)
 
 
 def _upsert(dialect: str) -> Insert:

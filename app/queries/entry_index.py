@@ -27,9 +27,9 @@ from numpy.typing import NDArray
 from sqlalchemy import Connection, Engine, bindparam, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.db import snapshot
 from app.entry_docs import Splicer
 from app.models import (
-    CONTENT_VERSION,
     ENTRIES,
     ENTRY_TAGS,
     LINKS,
@@ -38,6 +38,7 @@ from app.models import (
     POSTS,
     SECTION_PATHS,
 )
+from app.queries.changes import current_version
 from app.queries.entries import EntryFilters, EntryKey, domain_aliases, heading_slugs_for
 
 Ranks = NDArray[np.int32]
@@ -221,7 +222,7 @@ def _slice(ranks: Ranks, low: int, high: int) -> Ranks:
 
 def build_index(conn: Connection) -> EntryIndex:
     """Read one snapshot of the tables into an EntryIndex."""
-    version = int(conn.execute(CONTENT_VERSION).scalar_one())
+    version = current_version(conn)
     e = ENTRIES.c
     rows = conn.execute(select(e.id, e.date, e.post_id, e.position, e.is_draft, e.section_id)).all()
     count = len(rows)
@@ -329,16 +330,8 @@ class IndexHolder:
             return
 
     def _build_now(self) -> EntryIndex:
-        """Build from one snapshot of the database, whatever commits meanwhile.
-
-        The build reads entries, then their tags, links and posts: at PostgreSQL's default
-        READ COMMITTED each read would see the commits made since the one before (a tag
-        of an entry the first read did not see); REPEATABLE READ gives all of them one
-        snapshot. SQLite's transaction (app.db) is one snapshot already.
-        """
-        with self.engine.connect() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execution_options(isolation_level="REPEATABLE READ")
+        """Build from one snapshot of the database, whatever commits meanwhile."""
+        with snapshot(self.engine) as conn:
             return build_index(conn)
 
     def _install(self, built: EntryIndex) -> None:
