@@ -13,10 +13,10 @@ two CPUs, and a SQLite database ingested from the benchmark corpus (default
     learnlog ingest /tmp/learnlog-bench/corpus-10000 \\
         --database-url sqlite:////tmp/learnlog-bench/bench.db
 
-Datasette is an optional extra: when it is missing the benchmark tries
-``pip install datasette`` into the running interpreter's environment and skips the
-Datasette run (and the ratios) with a message if that fails; ``--skip-datasette`` skips
-it outright.
+Datasette comes with the ``bench`` extra (``pip install -e ".[bench]"``): when it is
+missing the benchmark tries ``pip install datasette`` into the running interpreter's
+environment and skips the Datasette run (and the ratios) with a message if that fails;
+``--skip-datasette`` skips it outright.
 
 What it does, in order:
 
@@ -620,7 +620,7 @@ def datasette_executable() -> list[str] | None:
     local = Path(sys.executable).with_name("datasette")
     if local.is_file():
         return [str(local)]
-    print("datasette not installed: trying `pip install datasette` ...", flush=True)
+    print("datasette (the bench extra) not installed: `pip install datasette` ...", flush=True)
     install = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "datasette"],
         capture_output=True,
