@@ -119,43 +119,47 @@ def ranked(
         score = func.ts_rank(literal_column(f"{target}.search"), tsquery)
         source = table
         matching = literal_column(f"{target}.search").op("@@")(tsquery)
+    # The row's own key in the search index: the rowid on SQLite (FTS5 rows share it), the
+    # id on PostgreSQL; snippets look rows up by it.
+    key: ColumnElement[Any] = (
+        literal_column(f"{target}.rowid") if conn.dialect.name == "sqlite" else table.c.id
+    )
     page = (
-        select(table.c.id, score.label("score"))
+        select(table.c.id, score.label("score"), key.label("key"))
         .select_from(source)
         .where(and_(true(), matching, *where))
         .order_by(literal_column("score").desc(), table.c.id)
         .limit(limit)
         .offset(offset)
     )
-    scores = [(row.id, float(row.score)) for row in conn.execute(page)]
-    snippets = _snippets(conn, target, query, [row_id for row_id, _ in scores])
-    return [Hit(row_id, score, snippets.get(row_id, "")) for row_id, score in scores]
+    rows = conn.execute(page).all()
+    snippets = _snippets(conn, target, query, [row.key for row in rows])
+    return [Hit(row.id, float(row.score), snippets.get(row.key, "")) for row in rows]
 
 
 def _snippets(
-    conn: Connection, target: Target, query: SearchQuery, ids: list[int]
+    conn: Connection, target: Target, query: SearchQuery, keys: list[int]
 ) -> dict[int, str]:
-    """Highlighted excerpts of the rows `ids`, computed for the page only."""
-    if not ids:
+    """Highlighted excerpts of the rows with index keys `keys`, computed for the page only."""
+    if not keys:
         return {}
-    table = ENTRIES if target == "entries" else POSTS
     if conn.dialect.name == "sqlite":
         fts: ColumnElement[Any] = literal_column(f"{target}_fts")
-        index = sql_table(f"{target}_fts", column("rowid"))
+        rowid: ColumnElement[Any] = literal_column(f"{target}_fts.rowid")
+        # The rowids go to FTS5 itself, which fetches just those rows; a filter on the
+        # content table instead would walk every match (56 ms for a word in 34k entries).
         statement = (
-            select(table.c.id, func.snippet(fts, -1, _START, _STOP, "…", _SNIPPET_TOKENS))
-            .select_from(index.join(table, literal_column(f"{target}.rowid") == index.c.rowid))
-            .where(
-                fts.op("MATCH")(bindparam(None, query.fts5(), unique=True)),
-                table.c.id.in_(ids),
-            )
+            select(rowid, func.snippet(fts, -1, _START, _STOP, "…", _SNIPPET_TOKENS))
+            .select_from(sql_table(f"{target}_fts"))
+            .where(fts.op("MATCH")(bindparam(None, query.fts5(), unique=True)), rowid.in_(keys))
         )
     else:
+        table = ENTRIES if target == "entries" else POSTS
         text = table.c.text if target == "entries" else table.c.body_text
         statement = select(
             table.c.id, func.ts_headline(_ENGLISH, text, _tsquery(query), _HEADLINE_OPTIONS)
-        ).where(table.c.id.in_(ids))
-    return {row_id: _highlighted(raw or "") for row_id, raw in conn.execute(statement)}
+        ).where(table.c.id.in_(keys))
+    return {key: _highlighted(raw or "") for key, raw in conn.execute(statement)}
 
 
 def _highlighted(raw: str) -> str:

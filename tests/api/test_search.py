@@ -110,6 +110,25 @@ def test_search_pages_follow_next(client: TestClient, ingest: Ingest, tmp_path: 
     assert len(set(seen)) == 7
 
 
+def test_each_snippet_comes_from_its_own_hit(
+    client: TestClient, ingest: Ingest, tmp_path: Path
+) -> None:
+    names = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]
+    lines = "\n".join(f"* kernel {'kernel ' * n}note {name}" for n, name in enumerate(names))
+    (tmp_path / "2024-01-01-k.md").write_text(f"## Systems\n{lines}\n")
+    (tmp_path / "2024-01-02-p.md").write_text(f"# Kernel {names[0]}\n\n## Systems\n* {names[1]}\n")
+    ingest(tmp_path)
+    hits = client.get("/search", params={"q": "kernel", "limit": 50}).json()["items"]
+    assert len(hits) == len(names)
+    for hit in hits:
+        own = hit["entry"]["text"].split()[-1]
+        assert f"note {own}" in hit["snippet"], (own, hit["snippet"])
+    posts = client.get("/search", params={"q": "kernel", "type": "post"}).json()["items"]
+    snippets = {hit["post"]["slug"]: hit["snippet"] for hit in posts}
+    assert "note" not in snippets["2024-01-02-p"]
+    assert "note" in snippets["2024-01-01-k"]
+
+
 def test_search_index_follows_edits(client: TestClient, ingest: Ingest, tmp_path: Path) -> None:
     post = tmp_path / "2024-01-01-x.md"
     post.write_text("## Notes\n* about zebras\n")
