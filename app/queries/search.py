@@ -95,6 +95,20 @@ class Hit:
     snippet: str
 
 
+# The candidates-first plan reads this many times a page's worth of FTS5's best matches;
+# beyond MAX_CANDIDATES (deep pages) the plain plan is cheaper.
+CANDIDATE_FACTOR = 4
+MIN_CANDIDATES = 200
+MAX_CANDIDATES = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    id: int
+    score: float
+    key: int  # the row's key in the search index: rowid on SQLite, id on PostgreSQL
+
+
 def ranked(
     conn: Connection,
     target: Target,
@@ -105,25 +119,53 @@ def ranked(
     offset: int,
 ) -> list[Hit]:
     """One page of `target` rows matching `query` and `where`, best first, with snippets."""
+    rows = None
+    # With no condition but the drafts one, nearly every match passes: FTS5 ranks on its
+    # own and only its best matches are checked against `where`.
+    if conn.dialect.name == "sqlite" and len(where) <= 1:
+        rows = ranked_from_candidates(conn, target, query, where, limit=limit, offset=offset)
+    if rows is None:
+        rows = ranked_by_join(conn, target, query, where, limit=limit, offset=offset)
+    snippets = _snippets(conn, target, query, [row.key for row in rows])
+    return [Hit(row.id, row.score, snippets.get(row.key, "")) for row in rows]
+
+
+def _sqlite_score(target: Target) -> ColumnElement[Any]:
+    """Relevance on SQLite: bm25, negated so that higher is better."""
+    fts: ColumnElement[Any] = literal_column(f"{target}_fts")
+    # A word in a post's title weighs ten times one in its text (PostgreSQL: weight A/B).
+    weights = (10.0, 1.0) if target == "posts" else ()
+    return -func.bm25(fts, *weights)
+
+
+def _sqlite_match(target: Target, query: SearchQuery) -> ColumnElement[bool]:
+    fts: ColumnElement[Any] = literal_column(f"{target}_fts")
+    return fts.op("MATCH")(bindparam(None, query.fts5(), unique=True))
+
+
+def ranked_by_join(
+    conn: Connection,
+    target: Target,
+    query: SearchQuery,
+    where: list[ColumnElement[bool]],
+    *,
+    limit: int,
+    offset: int,
+) -> list[Scored]:
+    """The page ranked over every match that passes `where`: exact whatever `where` is."""
     table = ENTRIES if target == "entries" else POSTS
     if conn.dialect.name == "sqlite":
-        fts: ColumnElement[Any] = literal_column(f"{target}_fts")
-        # A word in a post's title weighs ten times one in its text (PostgreSQL: weight A/B).
-        weights = (10.0, 1.0) if target == "posts" else ()
-        score: ColumnElement[Any] = -func.bm25(fts, *weights)
+        score = _sqlite_score(target)
         index = sql_table(f"{target}_fts", column("rowid"))
         source: FromClause = table.join(index, index.c.rowid == literal_column(f"{target}.rowid"))
-        matching = fts.op("MATCH")(bindparam(None, query.fts5(), unique=True))
+        matching = _sqlite_match(target, query)
+        key: ColumnElement[Any] = literal_column(f"{target}.rowid")
     else:
         tsquery = _tsquery(query)
         score = func.ts_rank(literal_column(f"{target}.search"), tsquery)
         source = table
         matching = literal_column(f"{target}.search").op("@@")(tsquery)
-    # The row's own key in the search index: the rowid on SQLite (FTS5 rows share it), the
-    # id on PostgreSQL; snippets look rows up by it.
-    key: ColumnElement[Any] = (
-        literal_column(f"{target}.rowid") if conn.dialect.name == "sqlite" else table.c.id
-    )
+        key = table.c.id
     page = (
         select(table.c.id, score.label("score"), key.label("key"))
         .select_from(source)
@@ -132,9 +174,53 @@ def ranked(
         .limit(limit)
         .offset(offset)
     )
-    rows = conn.execute(page).all()
-    snippets = _snippets(conn, target, query, [row.key for row in rows])
-    return [Hit(row.id, float(row.score), snippets.get(row.key, "")) for row in rows]
+    return [Scored(row.id, float(row.score), row.key) for row in conn.execute(page)]
+
+
+def ranked_from_candidates(
+    conn: Connection,
+    target: Target,
+    query: SearchQuery,
+    where: list[ColumnElement[bool]],
+    *,
+    limit: int,
+    offset: int,
+) -> list[Scored] | None:
+    """The same page as `ranked_by_join`, from FTS5's best matches alone (SQLite only).
+
+    FTS5 ranks without touching the content table (half the work for a word in 34k
+    entries); then only the candidates are checked against `where`. Every row left out
+    scores at most the last candidate's score, so when enough candidates scoring above it
+    pass, they hold the page exactly. None when they do not (the caller joins instead).
+    """
+    wanted = offset + limit
+    count = max(CANDIDATE_FACTOR * wanted, MIN_CANDIDATES)
+    if count > MAX_CANDIDATES:
+        return None
+    score = _sqlite_score(target)
+    rowid: ColumnElement[Any] = literal_column(f"{target}_fts.rowid")
+    best = conn.execute(
+        select(rowid.label("key"), score.label("score"))
+        .select_from(sql_table(f"{target}_fts"))
+        .where(_sqlite_match(target, query))
+        .order_by(literal_column("score").desc())
+        .limit(count)
+    ).all()
+    every_match = len(best) < count
+    floor = best[-1].score if best else 0.0
+    scores = {row.key: float(row.score) for row in best if every_match or row.score > floor}
+    if not scores:
+        return None if best else []
+    table = ENTRIES if target == "entries" else POSTS
+    key: ColumnElement[Any] = literal_column(f"{target}.rowid")
+    passed = conn.execute(select(table.c.id, key).where(key.in_(list(scores)), *where)).all()
+    if not every_match and len(passed) < wanted:
+        return None
+    found = sorted(
+        (Scored(row_id, scores[row_key], row_key) for row_id, row_key in passed),
+        key=lambda row: (-row.score, row.id),
+    )
+    return found[offset:wanted]
 
 
 def _snippets(

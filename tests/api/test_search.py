@@ -1,11 +1,15 @@
 """Full-text search through HTTP: /search, and `q` on /entries and /posts, on both engines."""
 
+import random
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from app.queries.entries import EntryFilters, entry_conditions
+from app.queries.search import ranked, ranked_by_join, ranked_from_candidates
+from app.search_syntax import parse_search
 from tests.conftest import Ingest
 
 
@@ -164,3 +168,46 @@ def test_full_text_index_matches_its_rows_after_edits(
             "SELECT count(*) FROM entries_fts WHERE entries_fts MATCH 'zebra'"
         ).scalar_one()
     assert hits == 1
+
+
+def _write_kernel_corpus(folder: Path) -> None:
+    """Entries of many lengths and repeats (so, many equal scores), and a draft post whose
+    short, repetitive entries outrank everything else."""
+    rng = random.Random(3)
+    words = ["note", "cache", "paging", "sched", "driver", "locks", "memory", "queue"]
+    for number in range(12):
+        lines = [f"## Systems {number}"]
+        for _ in range(30):
+            text = rng.choices(["kernel", *words], k=rng.randrange(2, 9))
+            lines.append(f"* {' '.join(text)}")
+        (folder / f"2024-01-{number + 1:02d}-k.md").write_text("\n".join(lines) + "\n")
+    draft = "\n".join(["---", "draft: true", "---", "## Drafts", *["* kernel kernel"] * 250])
+    (folder / "2024-02-01-draft.md").write_text(draft + "\n")
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # FTS5 ranks on its own
+def test_candidates_first_ranking_gives_the_joined_answer(
+    engine: Engine, ingest: Ingest, tmp_path: Path
+) -> None:
+    _write_kernel_corpus(tmp_path)
+    ingest(tmp_path)
+    published = entry_conditions(EntryFilters(), {})
+    answered = 0
+    with engine.connect() as conn:
+        for words, where in [("kernel", published), ("kernel", []), ("note", published)]:
+            query = parse_search(words)
+            for limit, offset in [(1, 0), (10, 0), (50, 0), (50, 50), (20, 140), (51, 200)]:
+                options = {"limit": limit, "offset": offset}
+                joined = ranked_by_join(conn, "entries", query, where, **options)
+                first = ranked_from_candidates(conn, "entries", query, where, **options)
+                assert first is None or first == joined, (words, len(where), limit, offset)
+                answered += first is not None
+                page = ranked(conn, "entries", query, where, **options)
+                assert [(hit.id, hit.score) for hit in page] == [
+                    (row.id, row.score) for row in joined
+                ]
+        # The drafts fill FTS5's best 200: the candidates cannot hold the page.
+        kernel = parse_search("kernel")
+        crowded = ranked_from_candidates(conn, "entries", kernel, published, limit=20, offset=0)
+        assert crowded is None
+    assert answered >= 6
