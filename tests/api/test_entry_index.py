@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from app.api.routes import entries as entries_route
+from app.api.routes import search as search_route
 from app.main import create_app
 from app.queries.entry_index import IndexHolder
 from app.settings import Settings
@@ -103,14 +104,14 @@ def test_index_pages_equal_sql_pages(
 ) -> None:
     indexed, plain = clients
     served: list[int] = []
-    real_answers = entries_route.page_answers
+    real_answers = entries_route.entry_answers
 
     def answers(*args: Any) -> Any:
         found = real_answers(*args)
         served.append(found is not None)
         return found
 
-    monkeypatch.setattr(entries_route, "page_answers", answers)
+    monkeypatch.setattr(entries_route, "entry_answers", answers)
     pages = 0
     for filters, sort, limit in itertools.product(filter_sets(), ["-date", "date"], [13, 200]):
         params = {**filters, "sort": sort, "limit": str(limit)}
@@ -128,6 +129,40 @@ def test_index_pages_equal_sql_pages(
             fast, slow = indexed.get(following), plain.get(following)
     assert pages > 60
     assert len(served) == pages, "every indexed page came from the index and documents"
+    assert all(served)
+
+
+def test_search_pages_spliced_from_documents_equal_model_pages(
+    clients: tuple[TestClient, TestClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    indexed, plain = clients
+    served: list[bool] = []
+    real_answers = search_route.entry_answers
+
+    def answers(*args: Any) -> Any:
+        found = real_answers(*args)
+        served.append(found is not None)
+        return found
+
+    monkeypatch.setattr(search_route, "entry_answers", answers)
+    pages = hits = 0
+    for filters, words in itertools.product(filter_sets(), ["text", "item -nested", "mixtral"]):
+        params = {**filters, "q": words, "limit": "7"}
+        fast = indexed.get("/search", params=params)
+        slow = plain.get("/search", params=params)
+        while True:
+            pages += 1
+            assert fast.status_code == slow.status_code == 200, params
+            assert fast.json() == slow.json(), (params, fast.json(), slow.json())
+            assert fast.headers["etag"] == slow.headers["etag"]
+            assert fast.headers.get("link") == slow.headers.get("link")
+            hits += len(fast.json()["items"])
+            following = fast.json()["next"]
+            if following is None:
+                break
+            fast, slow = indexed.get(following), plain.get(following)
+    assert hits > 300
+    assert len(served) == pages, "every indexed page came from the documents"
     assert all(served)
 
 

@@ -28,6 +28,7 @@ from app.api.deps import (
 )
 from app.api.quick import quick_route, read_query
 from app.api.responses import READ, not_found
+from app.api.spliced import entry_answers, json_answer, ready_index
 from app.errors import InvalidParameter, NotFound
 from app.queries.entries import (
     EntryFilters,
@@ -37,7 +38,7 @@ from app.queries.entries import (
     get_entry,
     list_entries,
 )
-from app.queries.entry_index import EntryIndex, IndexHolder, page_answers
+from app.queries.entry_index import EntryIndex
 from app.queries.facets import FACET_NAMES, FacetName, FacetValue, entry_facets
 from app.queries.related import related_entries
 from app.schemas import (
@@ -222,13 +223,11 @@ def _from_index(
     None when the index for this content version is not ready (it is being built) or a
     row has no document yet; the caller then runs the SQL path, which answers the same.
     """
-    holder: IndexHolder = request.app.state.entry_index
-    index = holder.get(conn, request.state.content_version)
+    index = ready_index(request, conn)
     if index is None:
         return None
     page = index.page(filters, after=after, newest_first=paging.newest_first, limit=paging.limit)
-    template = request.app.state.settings.edit_url_template
-    answers = page_answers(conn, index, page.ids, template)
+    answers = entry_answers(request, conn, index, page.ids)
     if answers is None:
         return None
     token = _cursor(answers[-1][1], paging) if page.has_more and answers else None
@@ -241,8 +240,7 @@ def _from_index(
         orjson.dumps(next_url(request, response, token)),
         orjson.dumps(total),
     )
-    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
-    return Response(body, media_type="application/json", headers=headers)
+    return json_answer(body, response)
 
 
 def _facet_counts(

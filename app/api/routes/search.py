@@ -2,6 +2,7 @@
 
 from typing import Annotated, Literal
 
+import orjson
 from fastapi import APIRouter, Query, Request, Response
 
 from app.api.deps import (
@@ -14,10 +15,11 @@ from app.api.deps import (
     text_value,
 )
 from app.api.responses import READ
+from app.api.spliced import entry_answers, json_answer, ready_index
 from app.errors import InvalidParameter
 from app.queries.entries import domain_aliases, entries_by_id, entry_conditions
 from app.queries.posts import post_conditions, posts_by_id
-from app.queries.search import ranked
+from app.queries.search import Hit, ranked
 from app.schemas import EntryOut, PostSummary, SearchHit, SearchHitPage
 from app.search_syntax import SearchSyntaxError, parse_search
 
@@ -27,7 +29,13 @@ router = APIRouter(tags=["search"])
 MAX_OFFSET = 10_000
 
 
-@router.get("/search", operation_id="search", dependencies=[Conditional], responses=READ)
+@router.get(
+    "/search",
+    operation_id="search",
+    dependencies=[Conditional],
+    responses=READ,
+    response_model=SearchHitPage,
+)
 async def search(
     request: Request,
     response: Response,
@@ -49,7 +57,7 @@ async def search(
         Literal["entry", "post"],
         Query(description="Search entries (default) or whole posts (title and text)."),
     ] = "entry",
-) -> SearchHitPage:
+) -> SearchHitPage | Response:
     """Entries (or posts) matching `q` and every filter given, best match first.
 
     Each hit carries its relevance score (higher is better; comparable within one answer
@@ -71,6 +79,14 @@ async def search(
     has_more = len(hits) > paging.limit and offset + paging.limit < MAX_OFFSET
     hits = hits[: paging.limit]
     ids = [hit.id for hit in hits]
+    token = encode_cursor([offset + paging.limit], paging.scope) if has_more else None
+    link = next_url(request, response, token)
+    index = ready_index(request, conn) if type == "entry" else None
+    if index is not None:
+        answers = entry_answers(request, conn, index, ids)
+        if answers is not None:
+            body = _spliced_page(hits, [answer for answer, _ in answers], link)
+            return json_answer(body, response)
     if type == "entry":
         entries = entries_by_id(conn, ids, aliases)
         items = [
@@ -91,5 +107,14 @@ async def search(
             for hit in hits
             if hit.id in posts
         ]
-    token = encode_cursor([offset + paging.limit], paging.scope) if has_more else None
-    return SearchHitPage(items=items, next=next_url(request, response, token), total=None)
+    return SearchHitPage(items=items, next=link, total=None)
+
+
+def _spliced_page(hits: list[Hit], entries: list[bytes], link: str | None) -> bytes:
+    """The page of entry hits as `SearchHitPage` serializes it, around stored documents."""
+    items = b",".join(
+        b'{"score":%s,"snippet":%s,"entry":%s,"post":null}'
+        % (orjson.dumps(hit.score), orjson.dumps(hit.snippet), entry)
+        for hit, entry in zip(hits, entries, strict=True)
+    )
+    return b'{"items":[%s],"next":%s,"total":null}' % (items, orjson.dumps(link))
