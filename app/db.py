@@ -23,18 +23,31 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+# The API's pool: requests hold at most REQUEST_CONNECTIONS of its connections at once
+# (`app.api.deps.connection` waits its turn without blocking the event loop); the rest
+# are for the entry index build, health checks and admin jobs, which run in threads.
+SERVING_POOL_SIZE = 16
+SERVING_MAX_OVERFLOW = 8
+REQUEST_CONNECTIONS = 20
+
+
 def make_engine(url: str, *, serving: bool = False, **kwargs: Any) -> Engine:
     """Build an engine; SQLite connections get WAL, foreign keys and a busy timeout.
 
-    `serving` (the API's engine): SQLite reads the file through a memory map. No read()
-    per page, and mapped pages stay resident where the host reclaims idle page cache
-    (DAMON reclaim on VMs): there, read() misses stalled the event loop for 100-600 ms.
-    Not for the ingest, whose mapped pages would count as its memory.
+    `serving` (the API's engine): a pool sized for REQUEST_CONNECTIONS, and SQLite reads
+    the file through a memory map. No read() per page, and mapped pages stay resident
+    where the host reclaims idle page cache (DAMON reclaim on VMs): there, read() misses
+    stalled the event loop for 100-600 ms. Not for the ingest, whose mapped pages would
+    count as its memory.
     """
     url = normalize_url(url)
+    target = make_url(url).database
+    in_memory = url.startswith("sqlite") and (not target or target == ":memory:")
+    if serving and not in_memory:  # one connection in all for an in-memory database
+        kwargs.setdefault("pool_size", SERVING_POOL_SIZE)
+        kwargs.setdefault("max_overflow", SERVING_MAX_OVERFLOW)
     if url.startswith("sqlite"):
-        target = make_url(url).database
-        if target and target != ":memory:":
+        if target and not in_memory:
             Path(target).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)

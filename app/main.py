@@ -1,5 +1,6 @@
 """The ASGI application: `create_app(settings)` for tests and servers, `app` for uvicorn."""
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -27,7 +28,7 @@ from app.api.routes import (
     timeline,
     urls,
 )
-from app.db import make_engine
+from app.db import REQUEST_CONNECTIONS, make_engine
 from app.errors import install_error_handlers
 from app.observability import configure_logging, install_observability
 from app.queries.entry_index import IndexHolder
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Here rather than at build time: uvicorn applies its own logging config in between.
         configure_logging(settings.log_format)
         app.state.engine = make_engine(settings.database_url, serving=True)
+        app.state.connection_slots = asyncio.Semaphore(REQUEST_CONNECTIONS)
         app.state.entry_index = IndexHolder(app.state.engine)
         await run_in_threadpool(app.state.entry_index.warm)
         # What exists now (framework, routes, the index) lives as long as the app. Frozen,

@@ -37,11 +37,15 @@ async def connection(request: Request) -> AsyncIterator[Connection]:
     """One read transaction per request: every query of a request sees the same snapshot.
 
     Queries that run past the configured time limit are cancelled (503, `Retry-After`).
+    A request waits for one of the pool's request connections without blocking the event
+    loop: blocked there, the loop could never finish the requests (facets, search) that
+    hold connections while their work runs in the threadpool.
     """
     timeout = request.app.state.settings.query_timeout_ms
     try:
-        with snapshot(request.app.state.engine) as conn, time_limit(conn, timeout):
-            yield conn
+        async with request.app.state.connection_slots:
+            with snapshot(request.app.state.engine) as conn, time_limit(conn, timeout):
+                yield conn
     except SQLAlchemyError as error:
         if is_timeout(error):
             raise QueryTimeout(timeout) from None
