@@ -10,6 +10,7 @@ import itertools
 import random
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -99,34 +100,47 @@ def clients(
         yield indexed, plain
 
 
-def test_index_pages_equal_sql_pages(
-    clients: tuple[TestClient, TestClient], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    indexed, plain = clients
-    served: list[int] = []
-    real_answers = entries_route.entry_answers
+def _spliced_answers(monkeypatch: pytest.MonkeyPatch, route: ModuleType) -> list[bool]:
+    """Record, per page `route` serves, whether it was spliced from stored documents."""
+    served: list[bool] = []
+    real_answers = route.entry_answers
 
     def answers(*args: Any) -> Any:
         found = real_answers(*args)
         served.append(found is not None)
         return found
 
-    monkeypatch.setattr(entries_route, "entry_answers", answers)
+    monkeypatch.setattr(route, "entry_answers", answers)
+    return served
+
+
+def _same_pages(
+    clients: tuple[TestClient, TestClient], path: str, params: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Every page of `path`, following `next`, equal from both apps; the pages' bodies."""
+    indexed, plain = clients
+    fast, slow = indexed.get(path, params=params), plain.get(path, params=params)
+    bodies = []
+    while True:
+        assert fast.status_code == slow.status_code == 200, params
+        assert fast.json() == slow.json(), (params, fast.json(), slow.json())
+        assert fast.headers["etag"] == slow.headers["etag"]
+        assert fast.headers.get("link") == slow.headers.get("link")
+        bodies.append(fast.json())
+        following = fast.json()["next"]
+        if following is None:
+            return bodies
+        fast, slow = indexed.get(following), plain.get(following)
+
+
+def test_index_pages_equal_sql_pages(
+    clients: tuple[TestClient, TestClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served = _spliced_answers(monkeypatch, entries_route)
     pages = 0
     for filters, sort, limit in itertools.product(filter_sets(), ["-date", "date"], [13, 200]):
         params = {**filters, "sort": sort, "limit": str(limit)}
-        fast = indexed.get("/entries", params=params)
-        slow = plain.get("/entries", params=params)
-        while True:
-            pages += 1
-            assert fast.status_code == slow.status_code == 200, params
-            assert fast.json() == slow.json(), (params, fast.json(), slow.json())
-            assert fast.headers["etag"] == slow.headers["etag"]
-            assert fast.headers.get("link") == slow.headers.get("link")
-            following = fast.json()["next"]
-            if following is None:
-                break
-            fast, slow = indexed.get(following), plain.get(following)
+        pages += len(_same_pages(clients, "/entries", params))
     assert pages > 60
     assert len(served) == pages, "every indexed page came from the index and documents"
     assert all(served)
@@ -135,32 +149,12 @@ def test_index_pages_equal_sql_pages(
 def test_search_pages_spliced_from_documents_equal_model_pages(
     clients: tuple[TestClient, TestClient], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    indexed, plain = clients
-    served: list[bool] = []
-    real_answers = search_route.entry_answers
-
-    def answers(*args: Any) -> Any:
-        found = real_answers(*args)
-        served.append(found is not None)
-        return found
-
-    monkeypatch.setattr(search_route, "entry_answers", answers)
+    served = _spliced_answers(monkeypatch, search_route)
     pages = hits = 0
     for filters, words in itertools.product(filter_sets(), ["text", "item -nested", "mixtral"]):
-        params = {**filters, "q": words, "limit": "7"}
-        fast = indexed.get("/search", params=params)
-        slow = plain.get("/search", params=params)
-        while True:
-            pages += 1
-            assert fast.status_code == slow.status_code == 200, params
-            assert fast.json() == slow.json(), (params, fast.json(), slow.json())
-            assert fast.headers["etag"] == slow.headers["etag"]
-            assert fast.headers.get("link") == slow.headers.get("link")
-            hits += len(fast.json()["items"])
-            following = fast.json()["next"]
-            if following is None:
-                break
-            fast, slow = indexed.get(following), plain.get(following)
+        bodies = _same_pages(clients, "/search", {**filters, "q": words, "limit": "7"})
+        pages += len(bodies)
+        hits += sum(len(body["items"]) for body in bodies)
     assert hits > 300
     assert len(served) == pages, "every indexed page came from the documents"
     assert all(served)
