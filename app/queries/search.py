@@ -104,6 +104,8 @@ MAX_CANDIDATES = 1000
 
 @dataclass(frozen=True, slots=True)
 class Scored:
+    """A ranked row before its snippet."""
+
     id: int
     score: float
     key: int  # the row's key in the search index: rowid on SQLite, id on PostgreSQL
@@ -120,8 +122,9 @@ def ranked(
 ) -> list[Hit]:
     """One page of `target` rows matching `query` and `where`, best first, with snippets."""
     rows = None
-    # With no condition but the drafts one, nearly every match passes: FTS5 ranks on its
-    # own and only its best matches are checked against `where`.
+    # With one condition at most (the drafts one, unless a filter is given), most matches
+    # usually pass: FTS5 ranks on its own and only its best matches are checked against
+    # `where`. A selective lone filter makes that attempt fail, and the join answers.
     if conn.dialect.name == "sqlite" and len(where) <= 1:
         rows = ranked_from_candidates(conn, target, query, where, limit=limit, offset=offset)
     if rows is None:
