@@ -42,7 +42,8 @@ What it does, in order:
    p50/p99 are parsed from wrk's own ``--latency`` output; non-2xx/3xx responses and
    socket errors are printed for every run, and a run where half or more of the
    responses are errors counts as FAIL, never as a figure. The runs go one after the
-   other, one server up at a time: learnlog uncached, learnlog revalidated, Datasette.
+   other, one server up at a time: learnlog uncached, uncached gzip, /search, revalidated,
+   then Datasette.
 
 Figures (req/s = completed responses per second; p50/p99 = wrk's latency percentiles,
 measured from send to full response, so queueing inside the server is included):
@@ -51,7 +52,10 @@ measured from send to full response, so queueing inside the server is included):
   requests than there are distinct URLs, otherwise it is flagged; "issued" counts the
   requests still in flight when wrk stops), so each answer runs the real query path.
   Targets: >= 2x Datasette req/s and p99 < 150 ms.
-* learnlog /search: right after the uncached run, the same load on ``/search`` URLs (one
+* learnlog uncached gzip: right after it, the same load with ``Accept-Encoding: gzip,
+  deflate, br`` as browsers send, on the pool's URLs the first run did not reach (no
+  target; what a frontend in a browser gets).
+* learnlog /search: right after the gzip run, the same load on ``/search`` URLs (one
   or two words drawn from stored entry texts, a third with a domain filter, limit=50,
   every URL distinct): full-text ranking, snippets and hydration per request.
 * learnlog revalidated: the last ``--urls`` URLs are first fetched once with httpx to
@@ -113,6 +117,7 @@ P99_TARGET_MS = 150.0
 CACHED_RATIO_TARGET = 10.0
 ERROR_SHARE_LIMIT = 0.5
 MIN_304_SHARE = 0.5
+GZIP_HEADERS = ("Accept-Encoding: gzip, deflate, br",)  # as browsers ask
 
 # Order matters: it is the order learnlog's entry_conditions() adds its WHERE clauses.
 PARAM_ORDER = ("domain", "tag", "from", "to", "host", "link_kind")
@@ -746,6 +751,18 @@ def wait_idle(url: str, limit_seconds: float = 120.0) -> float:
     return time.perf_counter() - start
 
 
+def describe_gzip(base: str, path: str) -> str:
+    """What one answer weighs with and without gzip, as the gzip run will ask for it."""
+    with http_client(base) as client:
+        plain = client.get(path, headers={"Accept-Encoding": "identity"})
+        packed = client.get(path, headers={"Accept-Encoding": GZIP_HEADERS[0].split(": ")[1]})
+    encoding = packed.headers.get("content-encoding", "none")
+    return (
+        f"one answer: {plain.num_bytes_downloaded:,} bytes plain, "
+        f"{packed.num_bytes_downloaded:,} bytes with content-encoding {encoding}"
+    )
+
+
 def fetch_etags(base: str, paths: list[str]) -> list[Fetched]:
     """Fetch every path once, one at a time, printing progress."""
     found: list[Fetched] = []
@@ -800,14 +817,20 @@ def parse_wrk(result: WrkResult) -> WrkResult:
 
 
 def run_wrk(
-    label: str, base: str, script: Path, url_file: Path, args: argparse.Namespace
+    label: str,
+    base: str,
+    script: Path,
+    url_file: Path,
+    args: argparse.Namespace,
+    headers: Sequence[str] = (),
 ) -> WrkResult:
     """One pinned wrk run feeding `url_file`; print its output and the errors it saw."""
+    extra = [option for header in headers for option in ("-H", header)]
     command = pinned(
         args.client_cpu,
         [
             "wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s", "--latency",
-            f"--timeout={args.timeout}s", "-s", str(script), base, "--", str(url_file),
+            f"--timeout={args.timeout}s", *extra, "-s", str(script), base, "--", str(url_file),
         ],
     )  # fmt: skip
     print(f"\n{label}: {' '.join(command)}", flush=True)
@@ -972,6 +995,7 @@ def main(argv: list[str] | None = None) -> int:
     learnlog_result: WrkResult | None = None
     cached_result: WrkResult | None = None
     search_result: WrkResult | None = None
+    gzip_result: WrkResult | None = None
     datasette_result: WrkResult | None = None
     same_rows: bool | None = None
     fetch_summary = ""
@@ -1009,6 +1033,14 @@ def main(argv: list[str] | None = None) -> int:
             warm_up(base, [q.path() for q in warmup])
             uncached_file = write_lines(work / "learnlog.txt", [q.path() for q in pool])
             learnlog_result = run_wrk("learnlog uncached", base, script, uncached_file, args)
+            print(f"  server drained its queue in {wait_idle(f'{base}/healthz'):.1f} s")
+            # What browsers get: the same kind of URLs (ones not asked yet), gzipped.
+            fresh = pool[learnlog_result.issued :] or pool
+            print(f"  {describe_gzip(base, fresh[-1].path())}")
+            gzip_file = write_lines(work / "gzip.txt", [q.path() for q in fresh])
+            gzip_result = run_wrk(
+                "learnlog uncached gzip", base, script, gzip_file, args, GZIP_HEADERS
+            )
 
             print(f"  server drained its queue in {wait_idle(f'{base}/healthz'):.1f} s")
             searches = search_paths(db, vocab, args.distinct, SEED)
@@ -1053,6 +1085,7 @@ def main(argv: list[str] | None = None) -> int:
             if learnlog_result
             else "",
         ),
+        run_row(gzip_result, "learnlog uncached gzip", "Accept-Encoding: gzip, fresh URLs"),
         run_row(
             search_result,
             "learnlog /search",
