@@ -4,6 +4,7 @@ import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
@@ -33,7 +34,7 @@ from app.errors import install_error_handlers
 from app.observability import configure_logging, install_observability
 from app.queries.entry_index import IndexHolder
 from app.reader import READER_PATH, mount_reader
-from app.schemas import EDIT_URL_TEMPLATE, DomainPage
+from app.schemas import EDIT_URL_TEMPLATE
 from app.security import install_security_headers
 from app.settings import Settings, get_settings
 
@@ -81,7 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(edit_urls)],
     )
     app.state.settings = settings
-    app.state.domain_pages = PerVersion[DomainPage]()
+    app.state.vocabularies = PerVersion[Any]()
     install_error_handlers(app)
     # Innermost: it measures answers before compression.
     app.add_middleware(SizeLimitMiddleware, max_response_bytes=settings.max_response_bytes)

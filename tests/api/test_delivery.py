@@ -2,8 +2,10 @@
 
 from pathlib import Path
 
+import httpx
 from fastapi.testclient import TestClient
 
+from app.api.memo import PerVersion
 from tests.conftest import Ingest
 
 
@@ -79,6 +81,45 @@ def test_tags_categories_hosts_links(seeded: TestClient) -> None:
     assert len(paged.json()["items"]) == 4
     rest = seeded.get(paged.json()["next"]).json()
     assert len(rest["items"]) == 2
+
+
+def _counts(answer: httpx.Response) -> dict[str, int]:
+    assert answer.status_code == 200, answer.text
+    return {item["name"]: item["count"] for item in answer.json()["items"]}
+
+
+def test_vocabularies_follow_each_ingest(
+    seeded: TestClient, ingest: Ingest, seed_dir: Path
+) -> None:
+    # Each answer is kept for the content version it was computed at: ask, change, ask.
+    before = _counts(seeded.get("/tags", params={"domain": "genai"}))
+    assert "zebra.example" not in _counts(seeded.get("/hosts"))
+    domains = {item["slug"] for item in seeded.get("/domains").json()["items"]}
+    (seed_dir / "2024-02-02-new.md").write_text(
+        "## Zoology\n* [Question] a [zebra](https://zebra.example/z) in [GenAI]\n"
+        "## GenAI\n* [Thought] another\n"
+    )
+    ingest(seed_dir)
+    tags = _counts(seeded.get("/tags", params={"domain": "genai"}))
+    assert tags == {**before, "thought": before.get("thought", 0) + 1}
+    assert _counts(seeded.get("/hosts"))["zebra.example"] == 1
+    after = {item["slug"] for item in seeded.get("/domains").json()["items"]}
+    assert after == domains | {"zoology"}
+
+
+def test_kept_answers_are_bounded_per_version() -> None:
+    memo: PerVersion[int] = PerVersion(max_keys=2)
+    computed: list[str] = []
+
+    def answer(key: str) -> int:
+        computed.append(key)
+        return len(computed)
+
+    for key in ["a", "b", "c", "a", "b", "c"]:
+        memo.get(1, key, lambda key=key: answer(key))  # type: ignore[misc]
+    assert computed == ["a", "b", "c", "c"], "two kept; the third computed each time"
+    memo.get(2, "a", lambda: answer("a"))
+    assert computed[-1] == "a", "a new version starts afresh"
 
 
 def test_health_and_readiness(seeded: TestClient) -> None:

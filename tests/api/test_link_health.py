@@ -165,6 +165,19 @@ def test_hosts_health_counts_outcomes_per_host(client: TestClient, checked: dict
     assert client.get("/hosts").json()["items"] == [{"name": "127.0.0.1", "count": 8}]
 
 
+def test_hosts_health_follows_a_check(
+    client: TestClient, no_checks: Engine, ingest: Ingest, link_server: LinkServer, tmp_path: Path
+) -> None:
+    write_links_post(tmp_path / "logs", link_server, closed_port())
+    ingest(tmp_path / "logs")
+    (before,) = client.get("/hosts/health").json()["items"]
+    assert before["checked"] == 0
+    check(no_checks)
+    (after,) = client.get("/hosts/health").json()["items"]
+    assert after["checked"] == 8
+    assert after["broken"] == 1
+
+
 def test_export_link_lines_carry_the_check_as_links_does(
     client: TestClient, checked: dict[str, str], no_checks: Engine
 ) -> None:

@@ -1,8 +1,10 @@
 """Domains, tags, categories, hosts and links: the vocabularies of the logs."""
 
-from typing import Annotated
+from collections.abc import Callable, Hashable
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
 from app.api.deps import (
     MAX_VALUES,
@@ -32,6 +34,8 @@ from app.schemas import (
 
 router = APIRouter(tags=["vocabularies"])
 
+T = TypeVar("T")
+
 IncludeDrafts = Annotated[bool, Query(description="Count draft posts too.")]
 LinkStatuses = Annotated[
     list[LinkStatus],
@@ -50,6 +54,16 @@ def _counts(pairs: list[tuple[str, int]]) -> CountPage:
     return CountPage(items=items, next=None, total=len(items))
 
 
+async def _per_version(request: Request, key: Hashable, compute: Callable[[], T]) -> T:
+    """What `compute()` answers, worked out once per content version and key.
+
+    In the threadpool: these aggregates read every matching entry (up to a second at
+    300,000 entries), far too long to hold the event loop.
+    """
+    memo: PerVersion[T] = request.app.state.vocabularies
+    return await run_in_threadpool(memo.get, request.state.content_version, key, compute)
+
+
 @router.get("/domains", operation_id="listDomains", dependencies=[Conditional], responses=READ)
 async def domains(
     request: Request, conn: ConnectionDep, include_drafts: IncludeDrafts = False
@@ -61,14 +75,15 @@ async def domains(
         items = [DomainOut.model_validate(node) for node in tree]
         return DomainPage(items=items, next=None, total=len(tree))
 
-    memo: PerVersion[DomainPage] = request.app.state.domain_pages
-    return memo.get(request.state.content_version, include_drafts, page)
+    return await _per_version(request, ("domains", include_drafts), page)
 
 
 @router.get("/tags", operation_id="listTags", dependencies=[Conditional], responses=READ)
-async def tags(conn: ConnectionDep, filters: FiltersDep) -> CountPage:
+async def tags(request: Request, conn: ConnectionDep, filters: FiltersDep) -> CountPage:
     """Tags with the number of matching entries carrying each, most used first."""
-    return _counts(tag_counts(conn, filters=filters))
+    return await _per_version(
+        request, ("tags", filters), lambda: _counts(tag_counts(conn, filters=filters))
+    )
 
 
 @router.get(
@@ -80,23 +95,30 @@ async def categories(conn: ConnectionDep, include_drafts: IncludeDrafts = False)
 
 
 @router.get("/hosts", operation_id="listHosts", dependencies=[Conditional], responses=READ)
-async def hosts(conn: ConnectionDep, filters: FiltersDep) -> CountPage:
+async def hosts(request: Request, conn: ConnectionDep, filters: FiltersDep) -> CountPage:
     """Link hosts with the number of links to each, over the matching entries."""
-    return _counts(host_counts(conn, filters=filters))
+    return await _per_version(
+        request, ("hosts", filters), lambda: _counts(host_counts(conn, filters=filters))
+    )
 
 
 @router.get(
     "/hosts/health", operation_id="listHostHealth", dependencies=[Conditional], responses=READ
 )
-async def hosts_health(conn: ConnectionDep, filters: FiltersDep) -> HostHealthPage:
+async def hosts_health(
+    request: Request, conn: ConnectionDep, filters: FiltersDep
+) -> HostHealthPage:
     """Link health per host over the matching entries (from `learnlog links check`).
 
     For each host: its links, how many have a check result, and how many of them are
     ok, redirected, broken, error, timeout or unreachable. Most broken first.
     """
-    rows = host_health(conn, filters=filters)
-    items = [HostHealthOut.model_validate(row) for row in rows]
-    return HostHealthPage(items=items, next=None, total=len(items))
+
+    def page() -> HostHealthPage:
+        items = [HostHealthOut.model_validate(row) for row in host_health(conn, filters=filters)]
+        return HostHealthPage(items=items, next=None, total=len(items))
+
+    return await _per_version(request, ("hosts/health", filters), page)
 
 
 @router.get("/links", operation_id="listLinks", dependencies=[Conditional], responses=READ)
