@@ -1,7 +1,6 @@
 """Domains, tags, categories, hosts and links: the vocabularies of the logs."""
 
-from collections.abc import Callable, Hashable
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -15,7 +14,7 @@ from app.api.deps import (
     encode_cursor,
     next_url,
 )
-from app.api.memo import PerVersion
+from app.api.memo import per_version
 from app.api.responses import READ
 from app.errors import InvalidParameter
 from app.linkcheck.outcome import LinkStatus
@@ -33,8 +32,6 @@ from app.schemas import (
 )
 
 router = APIRouter(tags=["vocabularies"])
-
-T = TypeVar("T")
 
 IncludeDrafts = Annotated[bool, Query(description="Count draft posts too.")]
 LinkStatuses = Annotated[
@@ -54,16 +51,6 @@ def _counts(pairs: list[tuple[str, int]]) -> CountPage:
     return CountPage(items=items, next=None, total=len(items))
 
 
-async def _per_version(request: Request, key: Hashable, compute: Callable[[], T]) -> T:
-    """What `compute()` answers, worked out once per content version and key.
-
-    In the threadpool: these aggregates read every matching entry (up to a second at
-    300,000 entries), far too long to hold the event loop.
-    """
-    memo: PerVersion[T] = request.app.state.vocabularies
-    return await run_in_threadpool(memo.get, request.state.content_version, key, compute)
-
-
 @router.get("/domains", operation_id="listDomains", dependencies=[Conditional], responses=READ)
 async def domains(
     request: Request, conn: ConnectionDep, include_drafts: IncludeDrafts = False
@@ -75,13 +62,13 @@ async def domains(
         items = [DomainOut.model_validate(node) for node in tree]
         return DomainPage(items=items, next=None, total=len(tree))
 
-    return await _per_version(request, ("domains", include_drafts), page)
+    return await per_version(request, ("domains", include_drafts), page)
 
 
 @router.get("/tags", operation_id="listTags", dependencies=[Conditional], responses=READ)
 async def tags(request: Request, conn: ConnectionDep, filters: FiltersDep) -> CountPage:
     """Tags with the number of matching entries carrying each, most used first."""
-    return await _per_version(
+    return await per_version(
         request, ("tags", filters), lambda: _counts(tag_counts(conn, filters=filters))
     )
 
@@ -97,7 +84,7 @@ async def categories(conn: ConnectionDep, include_drafts: IncludeDrafts = False)
 @router.get("/hosts", operation_id="listHosts", dependencies=[Conditional], responses=READ)
 async def hosts(request: Request, conn: ConnectionDep, filters: FiltersDep) -> CountPage:
     """Link hosts with the number of links to each, over the matching entries."""
-    return await _per_version(
+    return await per_version(
         request, ("hosts", filters), lambda: _counts(host_counts(conn, filters=filters))
     )
 
@@ -118,7 +105,7 @@ async def hosts_health(
         items = [HostHealthOut.model_validate(row) for row in host_health(conn, filters=filters)]
         return HostHealthPage(items=items, next=None, total=len(items))
 
-    return await _per_version(request, ("hosts/health", filters), page)
+    return await per_version(request, ("hosts/health", filters), page)
 
 
 @router.get("/links", operation_id="listLinks", dependencies=[Conditional], responses=READ)

@@ -2,10 +2,10 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Query, Request
 
 from app.api.deps import Conditional, ConnectionDep, FiltersDep
+from app.api.memo import per_version
 from app.api.responses import READ
 from app.queries.timeline import Interval, timeline
 from app.schemas import Timeline, TimelineBucket
@@ -15,6 +15,7 @@ router = APIRouter(tags=["timeline"])
 
 @router.get("/timeline", operation_id="getTimeline", dependencies=[Conditional], responses=READ)
 async def get_timeline(
+    request: Request,
     conn: ConnectionDep,
     filters: FiltersDep,
     interval: Annotated[
@@ -23,10 +24,12 @@ async def get_timeline(
     ] = "month",
 ) -> Timeline:
     """Matching entries and their links per period, oldest first; undated entries are left out."""
-    # A broad timeline reads every matching entry and its links (hundreds of ms on the
-    # design corpus): the threadpool takes it so that the event loop keeps serving.
-    buckets = await run_in_threadpool(timeline, conn, filters=filters, interval=interval)
-    return Timeline(
-        interval=interval,
-        buckets=[TimelineBucket.model_validate(bucket, from_attributes=True) for bucket in buckets],
-    )
+
+    def answer() -> Timeline:
+        buckets = timeline(conn, filters=filters, interval=interval)
+        return Timeline(
+            interval=interval,
+            buckets=[TimelineBucket.model_validate(b, from_attributes=True) for b in buckets],
+        )
+
+    return await per_version(request, ("timeline", filters, interval), answer)
