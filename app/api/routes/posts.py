@@ -3,6 +3,7 @@
 import datetime as dt
 
 from fastapi import APIRouter, Path, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
 from app.api.deps import (
     Conditional,
@@ -37,8 +38,14 @@ async def posts(
             after = PostKey(None if day is None else dt.date.fromisoformat(day), int(post_id))
         except (TypeError, ValueError):
             raise InvalidParameter("cursor", "not a cursor this API issued") from None
-    rows, has_more, total = list_posts(
-        conn, filters=filters, limit=paging.limit, after=after, newest_first=paging.newest_first
+    # A domain filter probes each post's entries (200 ms at 10,000 posts): threadpool.
+    rows, has_more, total = await run_in_threadpool(
+        list_posts,
+        conn,
+        filters=filters,
+        limit=paging.limit,
+        after=after,
+        newest_first=paging.newest_first,
     )
     token = None
     if has_more and rows:
