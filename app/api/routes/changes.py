@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.concurrency import run_in_threadpool
 
 from app.api.deps import Conditional, ConnectionDep
 from app.api.responses import READ
@@ -38,7 +39,8 @@ async def changes(
         raise InvalidParameter(
             "since", f"this database is at content version {version}; start again from 0"
         )
-    found = changes_since(conn, since)
+    # From version 0 that is every post ever stored (60 ms at 10,000 posts): threadpool.
+    found = await run_in_threadpool(changes_since, conn, since)
     return ChangesOut(
         since=since,
         version=found.version,
