@@ -240,7 +240,7 @@ def _snippets(
         statement = (
             select(rowid, func.snippet(fts, -1, _START, _STOP, "…", _SNIPPET_TOKENS))
             .select_from(sql_table(f"{target}_fts"))
-            .where(fts.op("MATCH")(bindparam(None, query.fts5(), unique=True)), rowid.in_(keys))
+            .where(_sqlite_match(target, query), rowid.in_(keys))
         )
     else:
         table = ENTRIES if target == "entries" else POSTS

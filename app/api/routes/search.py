@@ -83,24 +83,9 @@ async def search(
     ids = [hit.id for hit in hits]
     token = encode_cursor([offset + paging.limit], paging.scope) if has_more else None
     link = next_url(request, response, token)
-    index = ready_index(request, conn) if type == "entry" else None
-    if index is not None:
-        answers = entry_answers(request, conn, index, ids)
-        if answers is not None:
-            body = _spliced_page(hits, [answer for answer, _ in answers], link)
-            return json_answer(body, response)
-    if type == "entry":
-        entries = entries_by_id(conn, ids, aliases)
-        items = [
-            SearchHit(
-                score=hit.score, snippet=hit.snippet, entry=EntryOut.model_validate(entries[hit.id])
-            )
-            for hit in hits
-            if hit.id in entries
-        ]
-    else:
+    if type == "post":
         posts = posts_by_id(conn, ids)
-        items = [
+        post_hits = [
             SearchHit(
                 score=hit.score,
                 snippet=hit.snippet,
@@ -109,7 +94,21 @@ async def search(
             for hit in hits
             if hit.id in posts
         ]
-    return SearchHitPage(items=items, next=link, total=None)
+        return SearchHitPage(items=post_hits, next=link, total=None)
+    index = ready_index(request, conn)
+    answers = None if index is None else entry_answers(request, conn, index, ids)
+    if answers is not None:
+        body = _spliced_page(hits, [answer for answer, _ in answers], link)
+        return json_answer(body, response)
+    entries = entries_by_id(conn, ids, aliases)
+    entry_hits = [
+        SearchHit(
+            score=hit.score, snippet=hit.snippet, entry=EntryOut.model_validate(entries[hit.id])
+        )
+        for hit in hits
+        if hit.id in entries
+    ]
+    return SearchHitPage(items=entry_hits, next=link, total=None)
 
 
 def _spliced_page(hits: list[Hit], entries: list[bytes], link: str | None) -> bytes:
