@@ -53,6 +53,24 @@ class ContentState(SQLModel, table=True):
     updated_at: dt.datetime | None = None
 
 
+class ContentFolder(SQLModel, table=True):
+    """A content folder, known by a name that survives moving it; posts are keyed by it."""
+
+    __tablename__ = "folders"
+
+    name: str = Field(
+        sa_column=Column(Text, primary_key=True),
+        description="The folder's name in post identities (learnlog.toml `name`, else the "
+        "folder's own name when first ingested).",
+    )
+    location: str = Field(
+        sa_column=Column(Text, nullable=False),
+        description="Absolute path the folder was last ingested from.",
+    )
+    dialect: str = Field(default="plain", max_length=16)
+    updated_at: dt.datetime
+
+
 class Post(SQLModel, table=True):
     """One Markdown file."""
 
@@ -63,6 +81,7 @@ class Post(SQLModel, table=True):
     )
 
     id: int = Field(sa_column=_id_column())
+    # The content folder's name (`folders.name`), never its location: moving it changes no id.
     root: str = Field(sa_column=Column(Text, nullable=False))
     source_path: str = Field(sa_column=Column(Text, nullable=False))
     slug: str = Field(sa_column=Column(String(255), nullable=False, unique=True))
@@ -330,6 +349,7 @@ CATEGORIES: Table = Category.__table__  # type: ignore[attr-defined]
 POST_CATEGORIES: Table = PostCategory.__table__  # type: ignore[attr-defined]
 ALIASES: Table = DomainAlias.__table__  # type: ignore[attr-defined]
 STATE: Table = ContentState.__table__  # type: ignore[attr-defined]
+FOLDERS: Table = ContentFolder.__table__  # type: ignore[attr-defined]
 RUNS: Table = IngestRun.__table__  # type: ignore[attr-defined]
 PROBLEMS: Table = IngestProblem.__table__  # type: ignore[attr-defined]
 DELETED_POSTS: Table = DeletedPost.__table__  # type: ignore[attr-defined]

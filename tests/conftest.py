@@ -22,7 +22,7 @@ POSTGRES_ENV = "LEARNLOG_TEST_POSTGRES_URL"
 _TABLES = (
     "ingest_problems, ingest_runs, entry_tags, post_tags, post_categories, links, entries, "
     "section_paths, sections, posts, tags, categories, domain_aliases, content_state, "
-    "deleted_posts, link_checks"
+    "deleted_posts, link_checks, folders"
 )
 
 
