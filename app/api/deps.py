@@ -79,7 +79,17 @@ def _parse_bound(param: str, value: str | None) -> dt.date | dt.datetime | None:
         raise InvalidParameter(
             param, f"{value!r} is not a date (YYYY-MM-DD) or a datetime (ISO 8601)"
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=dt.UTC)
+    try:
+        # Engines compare moments in UTC; a zone can carry a valid local time past year
+        # 9999 or before year 1 there, which no driver can then convert.
+        moment.astimezone(dt.UTC)
+    except OverflowError:
+        raise InvalidParameter(
+            param, f"{value!r} falls outside years 1-9999 once converted to UTC"
+        ) from None
+    return moment
 
 
 def text_value(param: str, value: str) -> str:
