@@ -108,20 +108,20 @@ class EntryIndex:
         newest_first: bool,
         limit: int,
     ) -> Page:
-        """The entries of one page, exactly as the SQL query would order them."""
+        """The entries of one page, exactly as the SQL query would order them.
+
+        `matches` counts every entry matching the filters, the pages before the cursor
+        included: the total SQL gives on any page of the same query.
+        """
         low, high = self._window(filters)
-        hole = (0, 0)
-        if after is not None:
-            low, high, hole = self._after(after, newest_first, low, high)
         candidates = self._matching(filters, low, high)
         if candidates is None:  # no membership filter: every rank in the range
             candidates = np.arange(low, max(low, high), dtype=np.int32)
-        if hole[0] < hole[1]:
-            start, stop = np.searchsorted(candidates, np.asarray(hole, dtype=np.int32))
-            candidates = np.concatenate((candidates[:start], candidates[stop:]))
         if not filters.include_drafts and self.any_drafts and len(candidates):
             candidates = candidates[~self.drafts[candidates]]
         matches = len(candidates)
+        if after is not None:
+            candidates = self._after(after, newest_first, candidates)
         if newest_first:
             chosen = candidates[::-1][: limit + 1]
         else:
@@ -143,26 +143,26 @@ class EntryIndex:
     def _key(self, rank: int) -> tuple[int, int, int]:
         return int(self.days[rank]), int(self.post_ids[rank]), -int(self.positions[rank])
 
-    def _after(
-        self, after: EntryKey, newest_first: bool, low: int, high: int
-    ) -> tuple[int, int, tuple[int, int]]:
-        """Narrow [low, high) to the entries after the cursor, minus a hole [a, b) of ranks.
+    def _after(self, after: EntryKey, newest_first: bool, candidates: Ranks) -> Ranks:
+        """The candidates (sorted ranks) that come after the cursor in answer order.
 
         Newest first, that is every rank before the cursor's. Oldest first, it is the rest
         of the cursor's post (the ranks before the cursor's in its group: larger
         positions) and every later post, so the cursor's own and earlier positions in its
-        group are the hole.
+        group are left out.
         """
         day = after.date.toordinal() if after.date is not None else _UNDATED
         key = (day, after.post_id, -after.position)
         every = range(len(self.ids))
         cut = bisect.bisect_left(every, key, key=self._key)
         if newest_first:
-            return low, min(high, cut), (0, 0)
+            return candidates[: int(candidates.searchsorted(np.int32(cut), "left"))]
         group = key[:2]
         start = bisect.bisect_left(every, group, key=lambda rank: self._key(rank)[:2])
         end = bisect.bisect_right(every, group, key=lambda rank: self._key(rank)[:2])
-        return max(low, start), high, (cut, end)
+        bounds = candidates.searchsorted(np.asarray((start, cut, end), dtype=np.int32), "left")
+        first, hole_start, hole_end = (int(b) for b in bounds)
+        return np.concatenate((candidates[first:hole_start], candidates[hole_end:]))
 
     def _matching(self, filters: EntryFilters, low: int, high: int) -> Ranks | None:
         """Ranks in [low, high) having every membership filter; None when there are none."""
