@@ -200,9 +200,14 @@ class DomainOut(BaseModel):
     slug: str = Field(description="Domain slug.", examples=["genai"])
     headings: list[str] = Field(description="Heading spellings seen for it.", examples=[["GenAI"]])
     entry_count: int = Field(description="Entries in this domain, subdomains included.")
+    post_count: int = Field(
+        description="Posts with entries in this domain, subdomains included.", examples=[6]
+    )
     first_date: dt.date | None = Field(description="Date of its oldest dated entry.")
     last_date: dt.date | None = Field(description="Date of its newest dated entry.")
-    children: list["DomainOut"] = Field(description="Domains nested under it.")
+    children: list["DomainOut"] = Field(
+        description="Kept domains nested under it (the same `min_posts` rule), most posts first."
+    )
 
 
 class CountOut(BaseModel):
@@ -404,7 +409,28 @@ class RelatedEntryPage(Page[RelatedEntry]):
 
 
 class DomainPage(Page[DomainOut]):
-    """The domain tree (`/domains`)."""
+    """A page of top-level domains, each with its subtree (`/domains`)."""
+
+
+class LandingLinks(BaseModel):
+    """Where to go from the API's root."""
+
+    docs: str = Field(description="Interactive API documentation (Swagger UI).")
+    openapi: str = Field(description="The OpenAPI document.")
+    entries: str = Field(description="Every entry, newest first.")
+    posts: str = Field(description="Every post, newest first.")
+    domains: str = Field(description="Domains, most posts first.")
+    reader: str | None = Field(
+        description="The reader web app; null unless the server runs with `--reader`."
+    )
+
+
+class Landing(BaseModel):
+    """What answers at `/`: the API's name, version and first links."""
+
+    name: str = Field(description="The API's name.", examples=["learnlog"])
+    version: str = Field(description="The running learnlog version.", examples=["0.1.0"])
+    links: LandingLinks = Field(description="Absolute URLs of the main resources.")
 
 
 class CountPage(Page[CountOut]):

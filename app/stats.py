@@ -1,7 +1,9 @@
 """What a database holds, as tables for a terminal: domains, tags and link hosts.
 
 Every figure comes from the same query functions the API's /domains, /tags and /hosts
-answer from, so the tables and the API never disagree.
+answer from, so the tables and the API never disagree: the domains are the ones /domains
+lists without parameters (headings found in one post only are left out of a log of more
+than 20 posts, unless the aliases file names them), in the same order.
 """
 
 import datetime as dt
@@ -68,27 +70,29 @@ def render(stats: Stats, *, limit: int) -> RenderableType:
 
 
 def _domain_table(tree: list[dict[str, Any]], limit: int) -> Table:
-    """Domains as an indented tree, biggest first at each level."""
+    """Domains as an indented tree, in the API's order: most posts first at each level."""
     rows = list(_flatten(tree, 0))
     table = Table(title="Domains", title_justify="left")
     table.add_column("domain")
     table.add_column("entries", justify="right")
     table.add_column("first", justify="right")
     table.add_column("last", justify="right")
+    table.add_column("posts", justify="right")
     for depth, node in rows[:limit]:
         table.add_row(
             Text("  " * depth + node["slug"]),
             str(node["entry_count"]),
             _day(node["first_date"]),
             _day(node["last_date"]),
+            str(node["post_count"]),
         )
     _more(table, len(rows) - limit)
     return table
 
 
 def _flatten(nodes: list[dict[str, Any]], depth: int) -> Any:
-    """(depth, node) pairs of a domain tree, parents before children."""
-    for node in sorted(nodes, key=lambda item: (-item["entry_count"], item["slug"])):
+    """(depth, node) pairs of a domain tree, parents before children, in the tree's order."""
+    for node in nodes:
         yield depth, node
         yield from _flatten(node["children"], depth + 1)
 

@@ -54,6 +54,26 @@ def test_tables_show_the_domain_tree_tags_and_hosts(engine: Engine, ingest: Inge
     assert "llm" in tags
 
 
+def test_domains_are_the_ones_the_api_lists_by_default(
+    engine: Engine, ingest: Ingest, tmp_path: Path
+) -> None:
+    blog = tmp_path / "blog"
+    blog.mkdir()
+    (blog / "domains.yml").write_text("genai: [GenAI, LLMs]\n")
+    for day in range(1, 22):
+        body = f"## Notes\n* note {day}\n## Only in {day}\n* once\n"
+        (blog / f"2024-01-{day:02d}-post.md").write_text(body)
+    (blog / "2024-02-01-llms.md").write_text("## LLMs\n* named in the aliases file\n")
+    ingest(blog)
+    status, output = _stats(_url(engine), "--limit", "1000")
+    assert status == 0, output
+    # A heading found in one post of a 22-post log is left out, unless the aliases name it.
+    assert [(row[0], row[4]) for row in _rows(output, "Domains")] == [
+        ("notes", "21"),
+        ("genai", "1"),
+    ]
+
+
 def test_limit_cuts_each_table_and_counts_the_rest(engine: Engine, ingest: Ingest) -> None:
     ingest(REPO / "content")
     _, full = _stats(_url(engine), "--limit", "1000")

@@ -1,14 +1,15 @@
 """Read-side SQL for the vocabularies: domains (a tree), tags, categories, hosts, links."""
 
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select, true
+from sqlalchemy import Connection, and_, distinct, func, select, true
 
 from app.linkcheck.outcome import LinkStatus
 from app.models import (
+    ALIASES,
     ENTRIES,
     ENTRY_TAGS,
     LINK_CHECKS,
@@ -22,60 +23,162 @@ from app.models import (
 from app.queries.entries import EntryFilters, capped_count, domain_aliases, entry_conditions
 from app.queries.link_health import check_columns, check_joined, nest_check, status_condition
 
+# A log of at most this many posts keeps every heading by default: there a heading found in
+# one post is still a twentieth of the log, while a blog of hundreds of posts names
+# a thousand headings once each (jekyll-18f: 1,724 of its 1,796 domains).
+SMALL_LOG_POSTS = 20
 
-def domain_tree(conn: Connection, *, include_drafts: bool) -> list[dict[str, Any]]:
-    """Every domain with entry counts (subdomains included), date range and children."""
+
+@dataclass(frozen=True, slots=True)
+class DomainKey:
+    """Where a page of top-level domains ends: its last domain's post count and slug."""
+
+    post_count: int
+    slug: str
+
+
+def domain_order(node: dict[str, Any]) -> tuple[int, str]:
+    """The order of domains at every level: most posts first, then by slug."""
+    return -node["post_count"], node["slug"]
+
+
+def default_min_posts(posts: int) -> int:
+    """Posts a domain needs by default: 2, or 1 in a log of at most SMALL_LOG_POSTS posts."""
+    return 1 if posts <= SMALL_LOG_POSTS else 2
+
+
+def domain_tree(
+    conn: Connection, *, include_drafts: bool, min_posts: int | None = None
+) -> list[dict[str, Any]]:
+    """The kept domains as a tree, most posts first at each level, then by slug.
+
+    A domain is kept when it occurs in at least `min_posts` posts. Without `min_posts`
+    the default holds (see `default_min_posts`) and the domains the aliases file names
+    are kept whatever their count. A kept domain whose parent is not kept nests under its
+    nearest kept ancestor, or is top-level. Counts include sub-domains.
+    """
     aliases = domain_aliases(conn)
-    drafts = true() if include_drafts else ENTRIES.c.is_draft.is_(False)
-    stats: dict[str, dict[str, Any]] = {}
+    stats = _domain_stats(conn, include_drafts=include_drafts)
+    if min_posts is None:
+        counted = select(func.count()).select_from(POSTS)
+        if not include_drafts:
+            counted = counted.where(POSTS.c.is_draft.is_(False))
+        threshold = default_min_posts(conn.execute(counted).scalar_one())
+        named = set(aliases.values())
+    else:
+        threshold, named = min_posts, set()
+    kept = {slug for slug, facts in stats.items() if facts["post_count"] >= threshold}
+    kept |= named & stats.keys()
+    headings, homes = _headings_and_homes(conn, aliases, stats.keys())
+    nodes = {
+        slug: {"slug": slug, "headings": sorted(headings[slug]), "children": [], **stats[slug]}
+        for slug in kept
+    }
+    ordered = sorted(nodes.values(), key=domain_order)
+    nest: dict[str, str | None] = {}
+    for node in ordered:
+        home = _kept_ancestor(node["slug"], homes, kept)
+        # Two headings nested each way round in different posts: the first one placed
+        # keeps its parent, the other stays top-level, so that neither vanishes.
+        above = home
+        while above is not None and above != node["slug"]:
+            above = nest.get(above)
+        nest[node["slug"]] = home if above is None else None
+    roots: list[dict[str, Any]] = []
+    for node in ordered:
+        parent = nest[node["slug"]]
+        (nodes[parent]["children"] if parent else roots).append(node)
+    return roots
+
+
+def _domain_stats(conn: Connection, *, include_drafts: bool) -> dict[str, dict[str, Any]]:
+    """Entry and post counts and first and last dates of every domain, sub-domains included."""
+    # Aliases resolve in SQL so that a post counts once for a domain it names twice
+    # (`LLMs` and `GenAI` in one post are one post of `genai`).
+    domain = func.coalesce(ALIASES.c.domain, SECTION_PATHS.c.slug)
     query = (
         select(
-            SECTION_PATHS.c.slug,
+            domain,
             func.count(ENTRIES.c.id),
+            func.count(distinct(ENTRIES.c.post_id)),
             func.min(ENTRIES.c.date),
             func.max(ENTRIES.c.date),
         )
+        .select_from(SECTION_PATHS)
         .join(ENTRIES, ENTRIES.c.section_id == SECTION_PATHS.c.section_id)
-        .where(drafts)
-        .group_by(SECTION_PATHS.c.slug)
+        .outerjoin(ALIASES, ALIASES.c.slug == SECTION_PATHS.c.slug)
+        .where(true() if include_drafts else ENTRIES.c.is_draft.is_(False))
+        .group_by(domain)
     )
-    for slug, count, first, last in conn.execute(query):
-        domain = aliases.get(slug, slug)
-        merged = stats.setdefault(domain, {"entry_count": 0, "first_date": None, "last_date": None})
-        merged["entry_count"] += count
-        if first is not None and (merged["first_date"] is None or first < merged["first_date"]):
-            merged["first_date"] = first
-        if last is not None and (merged["last_date"] is None or last > merged["last_date"]):
-            merged["last_date"] = last
-    # Parent links and spellings come from the sections themselves.
+    return {
+        slug: {"entry_count": entries, "post_count": posts, "first_date": first, "last_date": last}
+        for slug, entries, posts, first, last in conn.execute(query)
+    }
+
+
+def _headings_and_homes(
+    conn: Connection, aliases: dict[str, str], domains: Collection[str]
+) -> tuple[dict[str, set[str]], dict[str, str]]:
+    """Each domain's heading spellings, and the parent domain it most often nests under.
+
+    Parents are weighed by the posts they occur in, top-level counting as one choice: a
+    heading top-level in twenty posts and nested in two stays top-level.
+    """
     parent = SECTIONS.alias("parent")
     headings: dict[str, set[str]] = defaultdict(set)
     parents: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for slug, heading, parent_slug in conn.execute(
-        select(SECTIONS.c.slug, SECTIONS.c.heading, parent.c.slug)
+    for slug, heading, parent_slug, posts in conn.execute(
+        select(
+            SECTIONS.c.slug,
+            SECTIONS.c.heading,
+            parent.c.slug,
+            func.count(distinct(SECTIONS.c.post_id)),
+        )
         .outerjoin(parent, parent.c.id == SECTIONS.c.parent_id)
         .where(SECTIONS.c.slug.is_not(None))
-        .distinct()
+        .group_by(SECTIONS.c.slug, SECTIONS.c.heading, parent.c.slug)
     ):
         domain = aliases.get(slug, slug)
+        if domain not in domains:
+            continue  # a heading with no entries under it is no domain
         headings[domain].add(heading)
-        parent_domain = aliases.get(parent_slug, parent_slug) if parent_slug else None
-        if parent_domain and parent_domain != domain:
-            parents[domain][parent_domain] += 1
-    nodes = {
-        slug: {"slug": slug, "headings": sorted(headings[slug]), "children": [], **facts}
-        for slug, facts in stats.items()
-    }
-    roots = []
-    for slug in sorted(nodes):
-        # A domain nests under the parent it most often appears under.
-        choices = parents.get(slug)
-        home = max(sorted(choices), key=lambda name: choices[name]) if choices else None
-        if home in nodes and home != slug:
-            nodes[home]["children"].append(nodes[slug])
-        else:
-            roots.append(nodes[slug])
-    return roots
+        parent_domain = aliases.get(parent_slug, parent_slug) if parent_slug else ""
+        if parent_domain != domain:
+            parents[domain][parent_domain] += posts
+    homes: dict[str, str] = {}
+    for domain, choices in parents.items():
+        # A tie goes to a parent (the first by name), then to top-level (""): nesting
+        # says more about a domain than its standing alone.
+        home = max(sorted(choices, key=lambda name: (not name, name)), key=choices.__getitem__)
+        if home:
+            homes[domain] = home
+    return headings, homes
+
+
+def _kept_ancestor(slug: str, homes: dict[str, str], kept: set[str]) -> str | None:
+    """The nearest kept domain up `slug`'s chain of homes (None: it is top-level)."""
+    seen = {slug}
+    home = homes.get(slug)
+    while home is not None and home not in seen:
+        if home in kept:
+            return home
+        seen.add(home)
+        home = homes.get(home)
+    return None
+
+
+def domain_page(
+    roots: list[dict[str, Any]], *, limit: int, after: DomainKey | None
+) -> tuple[list[dict[str, Any]], DomainKey | None]:
+    """One page of top-level domains after `after`, and the key to the next (None: last)."""
+    start = 0
+    if after is not None:
+        edge = (-after.post_count, after.slug)
+        start = next((i for i, node in enumerate(roots) if domain_order(node) > edge), len(roots))
+    page = roots[start : start + limit]
+    if start + limit >= len(roots) or not page:
+        return page, None
+    return page, DomainKey(post_count=page[-1]["post_count"], slug=page[-1]["slug"])
 
 
 def tag_counts(conn: Connection, *, filters: EntryFilters) -> list[tuple[str, int]]:

@@ -1,6 +1,6 @@
 """Domains, tags, categories, hosts and links: the vocabularies of the logs."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -19,7 +19,15 @@ from app.api.responses import READ
 from app.errors import InvalidParameter
 from app.linkcheck.outcome import LinkStatus
 from app.queries.link_health import host_health
-from app.queries.taxonomy import category_counts, domain_tree, host_counts, list_links, tag_counts
+from app.queries.taxonomy import (
+    DomainKey,
+    category_counts,
+    domain_page,
+    domain_tree,
+    host_counts,
+    list_links,
+    tag_counts,
+)
 from app.schemas import (
     CountOut,
     CountPage,
@@ -34,6 +42,16 @@ from app.schemas import (
 router = APIRouter(tags=["vocabularies"])
 
 IncludeDrafts = Annotated[bool, Query(description="Count draft posts too.")]
+MinPosts = Annotated[
+    int | None,
+    Query(
+        description="Keep domains that occur in at least this many posts. Default: 2 (1 in "
+        "a log of at most 20 posts), with the domains the aliases file names always kept.",
+        ge=1,
+        le=1_000_000,
+        examples=[2],
+    ),
+]
 LinkStatuses = Annotated[
     list[LinkStatus],
     Query(
@@ -53,16 +71,44 @@ def _counts(pairs: list[tuple[str, int]]) -> CountPage:
 
 @router.get("/domains", operation_id="listDomains", dependencies=[Conditional], responses=READ)
 async def domains(
-    request: Request, conn: ConnectionDep, include_drafts: IncludeDrafts = False
+    request: Request,
+    response: Response,
+    conn: ConnectionDep,
+    paging: PagingDep,
+    include_drafts: IncludeDrafts = False,
+    min_posts: MinPosts = None,
 ) -> DomainPage:
-    """The domain tree with entry counts (sub-domains included) and first and last dates."""
+    """Top-level domains, most posts first, each with its sub-domains, counts and dates.
 
-    def page() -> DomainPage:
-        tree = domain_tree(conn, include_drafts=include_drafts)
-        items = [DomainOut.model_validate(node) for node in tree]
-        return DomainPage(items=items, next=None, total=len(tree))
+    A domain is kept when it occurs in at least `min_posts` posts (sub-domains included),
+    at every level of the tree; a kept domain whose parent is not kept moves up to its
+    nearest kept ancestor. Without `min_posts`: 2, or 1 in a log of at most 20 posts, and
+    the domains the aliases file names are kept whatever their count. Pages hold
+    top-level domains; `sort` is ignored here.
+    """
+    after = _domain_key(paging.cursor)
+    roots = await per_version(
+        request,
+        ("domains", include_drafts, min_posts),
+        lambda: domain_tree(conn, include_drafts=include_drafts, min_posts=min_posts),
+    )
+    page, last = domain_page(roots, limit=paging.limit, after=after)
+    token = encode_cursor([last.post_count, last.slug], paging.scope) if last else None
+    return DomainPage(
+        items=[DomainOut.model_validate(node) for node in page],
+        next=next_url(request, response, token),
+        total=len(roots),
+    )
 
-    return await per_version(request, ("domains", include_drafts), page)
+
+def _domain_key(cursor: list[Any] | None) -> DomainKey | None:
+    """The last domain of the previous page, from a cursor `/domains` issued."""
+    if cursor is None:
+        return None
+    match cursor:
+        case [int(post_count), str(slug)]:
+            return DomainKey(post_count=post_count, slug=slug)
+    raise InvalidParameter("cursor", "not a cursor this API issued")
 
 
 @router.get("/tags", operation_id="listTags", dependencies=[Conditional], responses=READ)
