@@ -22,6 +22,7 @@ from app.api.routes import (
     entries,
     feeds,
     health,
+    landing,
     metrics,
     posts,
     search,
@@ -101,7 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_security_headers(app, reader_prefix=f"{READER_PATH}/" if settings.reader else None)
     install_observability(app)  # added last: outermost, so it times the whole answer
     routers = [entries, posts, search, feeds, taxonomy, urls, timeline, changes, admin]
-    routers += [health, metrics]
+    routers += [health, metrics, landing]
     for module in routers:
         app.include_router(module.router)
     if settings.reader:
