@@ -22,7 +22,13 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from app.cli_options import DatabaseOption, command_settings
+from app.cli_options import (
+    DatabaseChoice,
+    DatabaseOption,
+    FolderArgument,
+    choose_database,
+    command_settings,
+)
 from app.linkcheck.cli import links_cli
 from app.settings import Settings
 
@@ -41,12 +47,7 @@ console = Console(stderr=True, soft_wrap=True)
 
 @cli.command()
 def ingest(
-    directory: Annotated[
-        Path | None,
-        typer.Argument(
-            help="Folder of Markdown logs (default: LEARNLOG_CONTENT_DIR or ./content)."
-        ),
-    ] = None,
+    folder: FolderArgument = None,
     database_url: DatabaseOption = None,
     drafts: Annotated[
         bool,
@@ -59,21 +60,30 @@ def ingest(
 ) -> None:
     """Load a folder of Markdown logs into the database; only changed files are parsed.
 
-    Example: learnlog ingest content/ --database-url sqlite:///learnlog.db
+    Without --database-url (or LEARNLOG_DATABASE_URL) the folder gets a database of its
+    own, FOLDER/.learnlog/learnlog.db, whose path is printed first.
+
+    Example: learnlog ingest ~/blog/_posts
     Exit status: 0 when every file was ingested, 1 when any failed (warnings do not count),
-    2 when the run could not start (another ingest holding the database among the reasons).
+    2 when the run could not start (no such folder, another ingest holding the database,
+    a database holding another folder's posts ...).
     """
+    choice = choose_database(database_url, folder)
+    if _ingest_folders(choice, drafts=drafts):
+        raise typer.Exit(1)
+
+
+def _ingest_folders(choice: DatabaseChoice, *, drafts: bool, busy_ok: bool = False) -> bool:
+    """Ingest every configured folder in turn; True when any file failed. Exit 2 when a
+    run cannot start (unless `busy_ok` and only because another ingest is running)."""
     from app.db import SchemaBehindError, ensure_schema, make_engine
+    from app.folders.config import FolderConfigError
+    from app.ingest.folder import OtherFolderError
     from app.ingest.lock import IngestBusy
     from app.ingest.pipeline import run_ingest
 
-    settings = command_settings(database_url)
-    roots = [directory] if directory is not None else settings.folders()
-    for root in roots:
-        if not root.is_dir():
-            console.print(f"[red]error:[/red] {root} is not a folder")
-            raise typer.Exit(2)
-    engine = make_engine(settings.database_url)
+    settings = choice.settings
+    engine = make_engine(choice.url)
     try:
         ensure_schema(engine)
     except SchemaBehindError as exc:
@@ -91,7 +101,7 @@ def ingest(
     )
     failed = False
     try:
-        for root in roots:  # one run per folder
+        for root in settings.folders():  # one run per folder
             with progress:
                 task = progress.add_task("files", total=None)
                 summary = run_ingest(
@@ -103,16 +113,22 @@ def ingest(
                     include_drafts=drafts,
                     on_start=functools.partial(_set_total, progress, task),
                     on_file=functools.partial(_advance, progress, task),
+                    exclusive=choice.own,
                 )
             _print_summary(summary)
             failed = failed or bool(summary.failed)
     except IngestBusy as busy:
+        if busy_ok:
+            console.print(f"{busy}: serving what the database holds", highlight=False)
+            return False
         console.print(f"[red]error:[/red] {busy}; try again when it has finished")
+        raise typer.Exit(2) from None
+    except (FolderConfigError, OtherFolderError) as error:
+        console.print(f"[red]error:[/red] {error}", highlight=False)
         raise typer.Exit(2) from None
     finally:
         engine.dispose()
-    if failed:
-        raise typer.Exit(1)
+    return failed
 
 
 def _set_total(progress: Progress, task: TaskID, total: int) -> None:
@@ -145,10 +161,31 @@ def _print_summary(summary: "RunSummary") -> None:
     console.print(
         f"content version {summary.content_version}, {summary.seconds:.2f} s", highlight=False
     )
+    _print_first_look(summary)
+
+
+def _print_first_look(summary: "RunSummary") -> None:
+    """What the folder holds, so a user knows what the API will show."""
+    posts = sum(summary.front_matter_styles.values())
+    styles = ", ".join(
+        f"{count} {style or 'none'}"
+        for style, count in sorted(summary.front_matter_styles.items(), key=lambda i: -i[1])
+    )
+    dialect = summary.dialect
+    lines = [
+        f"folder {summary.folder!r}: {posts} posts (front matter: {styles or 'none'})",
+        f"dialect {dialect.name} ({dialect.reason})" if dialect else "",
+        f"{summary.undated} posts have no date: they are left out of date filters"
+        if summary.undated
+        else "",
+    ]
+    for line in filter(None, lines):
+        console.print(line, highlight=False)
 
 
 @cli.command()
 def serve(
+    folder: FolderArgument = None,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     reload: Annotated[
@@ -158,7 +195,8 @@ def serve(
         bool,
         typer.Option(
             "--migrate/--no-migrate",
-            help="Apply migrations before serving (turn off when `learnlog migrate` ran already).",
+            help="Apply migrations and ingest the folder before serving (--no-migrate: a "
+            "replica serving a database that `learnlog migrate` and `learnlog ingest` fill).",
         ),
     ] = True,
     database_url: DatabaseOption = None,
@@ -166,8 +204,8 @@ def serve(
         bool,
         typer.Option(
             "--watch",
-            help="Re-ingest the content folder (LEARNLOG_CONTENT_DIR) whenever a Markdown "
-            "file in it, or the aliases file, is saved, added or removed.",
+            help="Re-ingest the folder whenever a Markdown file in it, or the aliases "
+            "file, is saved, added or removed.",
         ),
     ] = False,
     reader: Annotated[
@@ -179,52 +217,64 @@ def serve(
         ),
     ] = False,
 ) -> None:
-    """Serve the JSON API (and its docs at /docs); a new, empty database is filled first.
+    """Serve a folder of Markdown logs as a JSON API (docs at /docs), ingesting it first.
 
+    Without --database-url (or LEARNLOG_DATABASE_URL) the folder gets a database of its
+    own, FOLDER/.learnlog/learnlog.db; only files changed since the last run are parsed.
     With --watch, saved posts reach the API within a second or two.
 
-    Example: learnlog serve --port 8000, then open http://127.0.0.1:8000/docs
+    Example: learnlog serve ~/blog/_posts, then open http://127.0.0.1:8000/docs
+    Exit status 2 when the folder or the database cannot be used.
     """
     import os
 
     import uvicorn
-    from sqlalchemy import func, select
 
-    from app.db import make_engine
-    from app.db import migrate as run_migrations
+    from app.db import DatabaseNotReady, open_current
     from app.main import create_app
-    from app.models import POSTS
 
-    settings = command_settings(database_url)
+    # A replica (--no-migrate) with a database URL reads no folder unless told to watch one.
+    needs_folders = migrate_first or watch or folder is not None or not database_url
+    choice = choose_database(database_url, folder, folders_needed=needs_folders)
+    settings = choice.settings
     if reader:
         settings = settings.model_copy(update={"reader": True})
-    folders = [folder for folder in settings.folders() if folder.is_dir()]
-    if watch and len(folders) < len(settings.folders()):
-        missing = ", ".join(str(f) for f in settings.folders() if f not in folders)
-        console.print(f"[red]error:[/red] not a folder to watch: {missing}")
-        raise typer.Exit(2)
     if migrate_first:
-        run_migrations(settings.database_url)
-        engine = make_engine(settings.database_url)
-        with engine.connect() as conn:
-            empty = conn.execute(select(func.count()).select_from(POSTS)).scalar_one() == 0
-        engine.dispose()
-        if empty and folders:
-            console.print(f"empty database: ingesting {', '.join(map(str, folders))} first")
-            for folder in folders:
-                # Files that failed are listed by the ingest; serve what did go in.
-                with contextlib.suppress(typer.Exit):
-                    ingest(folder, settings.database_url, drafts=True)
+        _migrate(choice.url)
+        # Files that failed are listed by the ingest; serve what did go in.
+        _ingest_folders(choice, drafts=True, busy_ok=True)
+    try:
+        open_current(choice.url).dispose()
+    except DatabaseNotReady as error:
+        console.print(f"[red]error:[/red] {error}", highlight=False)
+        raise typer.Exit(2) from None
     watching = _watching(settings) if watch else contextlib.nullcontext()
     with watching:
         if reload:
             # The reloader imports the app in a new process, which reads settings from the
-            # environment: pass the command-line database URL on that way.
+            # environment: pass the command line's choices on that way.
             os.environ["LEARNLOG_DATABASE_URL"] = settings.database_url
             os.environ["LEARNLOG_READER"] = "true" if settings.reader else "false"
             uvicorn.run("app.main:create_app", factory=True, host=host, port=port, reload=True)
         else:
             uvicorn.run(create_app(settings), host=host, port=port)
+
+
+def _migrate(url: str) -> None:
+    """Apply migrations; exit 2 with the database's own reason when it cannot be reached."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.db import migrate as run_migrations
+
+    try:
+        run_migrations(url)
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        hint = ""
+        if "does not exist" in reason and url.startswith("postgres"):
+            hint = " (create it first: createdb, or CREATE DATABASE in psql)"
+        console.print(f"[red]error:[/red] cannot migrate the database: {reason}{hint}")
+        raise typer.Exit(2) from None
 
 
 @contextlib.contextmanager
@@ -318,7 +368,7 @@ def export(
     """
     from app.export import ExportError, replacing, source_engine, write_ndjson, write_sqlite
 
-    settings = command_settings(database_url)
+    settings = choose_database(database_url, None, folders_needed=False).settings
     to_stdout = str(output) == "-"
     if to_stdout and export_format is ExportFormat.sqlite:
         console.print("[red]error:[/red] --format sqlite needs a file to write, not -")
@@ -356,15 +406,13 @@ def export(
 
 
 @cli.command()
-def migrate(database_url: DatabaseOption = None) -> None:
+def migrate(folder: FolderArgument = None, database_url: DatabaseOption = None) -> None:
     """Apply database migrations up to the latest revision.
 
     Example: learnlog migrate --database-url postgresql://postgres@127.0.0.1/learnlog
     """
-    from app.db import migrate as run_migrations
-
-    settings = command_settings(database_url)
-    run_migrations(settings.database_url)
+    choice = choose_database(database_url, folder, folders_needed=False)
+    _migrate(choice.url)
     console.print("database is at the latest revision")
 
 
@@ -550,7 +598,7 @@ def stats(
     """
     from app.stats import StatsError, collect, open_database, render
 
-    settings = command_settings(database_url)
+    settings = choose_database(database_url, None, folders_needed=False).settings
     try:
         engine = open_database(settings.database_url)
     except StatsError as error:

@@ -180,7 +180,9 @@ def alembic_config(url: str) -> Any:
     """An Alembic Config pointing at the bundled migrations and at `url`."""
     from alembic.config import Config
 
-    config = Config()
+    # Alembic's own default is the sys.stdout of the moment it was imported: a stream a
+    # test runner may have closed since.
+    config = Config(stdout=sys.stdout)
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", normalize_url(url).replace("%", "%%"))
     return config

@@ -21,8 +21,7 @@ from sqlmodel import SQLModel
 
 from app.db import DatabaseNotReady, make_engine, migrate, open_current, snapshot
 from app.entry_docs import Splicer
-from app.models import ENTRIES, LINK_CHECKS, LINKS, POSTS
-from app.queries.changes import current_version
+from app.models import ENTRIES, LINK_CHECKS, LINKS, POSTS, current_version
 from app.queries.entries import domain_aliases, entries_by_id
 from app.queries.link_health import check_columns, check_joined
 from app.queries.posts import posts_by_id

@@ -19,6 +19,7 @@ from typing import Literal
 import yaml
 
 from app.ingest.dates import date_from_filename
+from app.folders.config import default_name
 from app.ingest.discover import SourceFile, discover, fingerprinted, normalise
 from app.ingest.identity import assign_slugs, slug_of
 from app.ingest.links import link_scheme, url_key
@@ -224,15 +225,17 @@ def _slug_collisions(
     root: Path, sources: list[SourceFile], neighbours: list[Path]
 ) -> dict[str, list[_Item]]:
     """Slug collision warnings per relative path, as ingest assigns slugs."""
-    identities = [(str(root), source.path) for source in sources]
+    # Named as a fresh ingest names them (ids and slug suffixes hash the folder's name).
+    name = default_name(root)
+    identities = [(name, source.path) for source in sources]
     for folder in neighbours:
-        identities.extend((str(folder), source.path) for source in discover(folder)[0])
+        identities.extend((default_name(folder), source.path) for source in discover(folder)[0])
     slugs, groups = assign_slugs(identities)
     found: dict[str, list[_Item]] = {}
     for group in groups:
         names = ", ".join(path for _, path in group)
         for identity in group:
-            if identity[0] == str(root):
+            if identity[0] == name:
                 reason = f"slug {slugs[identity]!r}: several files ask for the same slug ({names})"
                 found.setdefault(identity[1], []).append(
                     (None, "warning", "slug-collision", reason)

@@ -32,6 +32,7 @@ from app.api.routes import (
 )
 from app.db import REQUEST_CONNECTIONS, make_engine
 from app.errors import install_error_handlers
+from app.folders.location import database_url
 from app.observability import configure_logging, install_observability
 from app.queries.entry_index import IndexHolder
 from app.reader import READER_PATH, mount_reader
@@ -58,7 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Here rather than at build time: uvicorn applies its own logging config in between.
         configure_logging(settings.log_format)
-        app.state.engine = make_engine(settings.database_url, serving=True)
+        app.state.engine = make_engine(database_url(settings), serving=True)
         app.state.connection_slots = asyncio.Semaphore(REQUEST_CONNECTIONS)
         app.state.entry_index = IndexHolder(app.state.engine)
         await run_in_threadpool(app.state.entry_index.warm)

@@ -7,6 +7,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
+    Connection,
     ForeignKey,
     Index,
     Integer,
@@ -357,3 +358,8 @@ LINK_CHECKS: Table = LinkCheck.__table__  # type: ignore[attr-defined]
 
 # The content version, read by every request: one statement object, built once.
 CONTENT_VERSION = select(STATE.c.version).where(STATE.c.id == 1)
+
+
+def current_version(conn: Connection) -> int:
+    """The database's content version."""
+    return int(conn.execute(CONTENT_VERSION).scalar_one())

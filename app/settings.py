@@ -14,11 +14,15 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LEARNLOG_", env_file=".env", extra="ignore")
 
     database_url: str = Field(
-        default="sqlite:///learnlog.db",
-        description="SQLAlchemy URL: a SQLite file (default) or postgresql+psycopg://...",
+        default="",
+        description="SQLAlchemy URL (sqlite:///file.db or postgresql://...), used as given. "
+        "Empty (the default): the content folder's own SQLite file, "
+        "FOLDER/.learnlog/learnlog.db (in the user's data folder when FOLDER is read-only).",
     )
     content_dir: Path = Field(
-        default=Path("content"), description="Folder of Markdown logs that ingest reads."
+        default=Path("content"),
+        description="Folder of Markdown logs (the folder argument of `learnlog serve` and "
+        "`learnlog ingest` overrides it).",
     )
     content_dirs: list[Path] = Field(
         default=[],
@@ -109,8 +113,11 @@ class Settings(BaseSettings):
     @field_validator("admin_token")
     @classmethod
     def _blank_token_is_none(cls, token: SecretStr | None) -> SecretStr | None:
-        """An empty LEARNLOG_ADMIN_TOKEN leaves the admin endpoints off."""
-        return token if token is not None and token.get_secret_value().strip() else None
+        """An empty LEARNLOG_ADMIN_TOKEN leaves the admin endpoints off; surrounding
+        whitespace (a secret file's trailing newline) is not part of the token."""
+        if token is None or not token.get_secret_value().strip():
+            return None
+        return SecretStr(token.get_secret_value().strip())
 
     @field_validator("edit_url_template")
     @classmethod

@@ -50,7 +50,7 @@ def test_warnings_do_not_fail_the_run(tmp_path: Path) -> None:
 def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
     result = runner.invoke(cli, ["ingest", str(tmp_path / "nope"), "--database-url", "sqlite://"])
     assert result.exit_code == 2
-    assert "is not a folder" in result.output
+    assert f"{tmp_path / 'nope'}: no such folder" in result.output
 
 
 def test_migrate_then_ingest(tmp_path: Path) -> None:

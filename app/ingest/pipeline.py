@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from sqlalchemy import Engine
@@ -26,6 +26,8 @@ from sqlalchemy import Engine
 if TYPE_CHECKING:
     from app.ingest.parse import ParsedPost
 
+from app.folders.config import FolderConfig, load_config
+from app.folders.dialect import Dialect, detect
 from app.ingest.discover import (
     SourceFile,
     SourceText,
@@ -36,6 +38,7 @@ from app.ingest.discover import (
     read_bytes,
     read_source,
 )
+from app.ingest.folder import resolve_folder
 from app.ingest.identity import assign_slugs, post_id, slug_of
 from app.ingest.lock import ingest_lock
 from app.ingest.problems import ParseError, Problem, SourceVanished
@@ -62,6 +65,11 @@ class RunSummary:
 
     run_id: int
     root: str
+    folder: str = ""  # the folder's name in post identities
+    dialect: Dialect | None = None
+    # What the folder holds once the run is over: posts per front-matter style, undated.
+    front_matter_styles: dict[str, int] = field(default_factory=dict)
+    undated: int = 0
     added: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -105,23 +113,28 @@ def run_ingest(
     on_file: Callable[[str, Outcome], None] | None = None,
     on_run: Callable[[int], None] | None = None,
     locked: bool = False,
+    exclusive: bool = False,
 ) -> RunSummary:
     """Make the database match the Markdown files under `root`.
 
     One ingest at a time per database: raises IngestBusy at once when another process
     (or thread) holds the database's ingest lock, unless `locked` says the caller holds
-    it. `on_run` receives the run's id as soon as the run is recorded.
+    it. `on_run` receives the run's id as soon as the run is recorded. Raises
+    FolderConfigError for an unusable learnlog.toml and, when `exclusive` (a folder's own
+    database), OtherFolderError if the database holds another folder's posts.
     """
+    config = load_config(root)
     with contextlib.nullcontext() if locked else ingest_lock(engine):
         return _ingest(
-            engine, root, max_file_bytes, aliases_file, workers, include_drafts,
-            on_start, on_file, on_run,
+            engine, root, config, max_file_bytes, aliases_file, workers, include_drafts,
+            on_start, on_file, on_run, exclusive,
         )  # fmt: skip
 
 
 def _ingest(
     engine: Engine,
     root: Path,
+    config: FolderConfig,
     max_file_bytes: int,
     aliases_file: Path | None,
     workers: int,
@@ -129,18 +142,29 @@ def _ingest(
     on_start: Callable[[int], None] | None,
     on_file: Callable[[str, Outcome], None] | None,
     on_run: Callable[[int], None] | None,
+    exclusive: bool,
 ) -> RunSummary:
     """run_ingest's work, with the lock held."""
     started = time.perf_counter()
     root = root.resolve()
-    root_key = str(root)
     writer = Writer(engine)
-    summary = RunSummary(run_id=writer.start_run(root_key), root=root_key)
+    sources, refused = discover(root)
+    root_key = resolve_folder(
+        writer,
+        root,
+        configured_name=config.name,
+        paths=[source.path for source in sources],
+        exclusive=exclusive,
+    )
+    dialect = detect(root, config, [source.absolute for source in sources])
+    writer.record_folder(root_key, str(root), dialect.name)
+    summary = RunSummary(
+        run_id=writer.start_run(str(root)), root=str(root), folder=root_key, dialect=dialect
+    )
     if on_run is not None:
         on_run(summary.run_id)
 
-    _apply_aliases(writer, aliases_file, summary)
-    sources, refused = discover(root)
+    _apply_aliases(writer, config, aliases_file, summary)
     for path, reason in refused:
         summary.failures.append(RecordedProblem("error", path, None, reason))
     if on_start is not None:
@@ -215,6 +239,7 @@ def _ingest(
     summary.content_version = writer.finish_run(
         summary.run_id, summary.counts(), [*summary.failures, *summary.warnings]
     )
+    summary.front_matter_styles, summary.undated = writer.folder_profile(root_key)
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -391,9 +416,18 @@ def _parse_job(job: SourceFile, max_file_bytes: int) -> _Result:
         return job.path, ParseError("structure nested too deeply to parse"), None
 
 
-def _apply_aliases(writer: Writer, aliases_file: Path | None, summary: RunSummary) -> None:
-    """Load the aliases file and store it when it changed; a bad file keeps the old aliases."""
-    if aliases_file is None or not aliases_file.is_file():
+def _apply_aliases(
+    writer: Writer, config: FolderConfig, aliases_file: Path | None, summary: RunSummary
+) -> None:
+    """Load the aliases and store them when they changed; a bad file keeps the old aliases.
+
+    learnlog.toml's `[domains]` table, when the folder has one, else `aliases_file` (the
+    one named in the settings, or the folder's domains.yml).
+    """
+    if config.domains is not None:
+        aliases = aliases_from(config.domains)
+        digest = hashlib.blake2b(repr(sorted(aliases.items())).encode(), digest_size=16).hexdigest()
+    elif aliases_file is None or not aliases_file.is_file():
         aliases, digest = {}, ""
     else:
         try:
@@ -421,6 +455,11 @@ def parse_aliases(text: str) -> dict[str, str]:
         return {}
     if not isinstance(data, dict):
         raise ParseError("aliases file must map a domain slug to a list of headings", 1)
+    return aliases_from(data)
+
+
+def aliases_from(data: dict[Any, Any]) -> dict[str, str]:
+    """`{domain: [heading, ...]}` (from YAML or TOML) -> {heading slug: domain slug}."""
     aliases: dict[str, str] = {}
     for domain, headings in data.items():
         target = slug_of(str(domain))

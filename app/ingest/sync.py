@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, Table, delete, insert, literal, select, update
+from sqlalchemy import Connection, Engine, Table, delete, func, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -26,6 +26,7 @@ from app.models import (
     DELETED_POSTS,
     ENTRIES,
     ENTRY_TAGS,
+    FOLDERS,
     LINKS,
     POST_CATEGORIES,
     POST_TAGS,
@@ -36,8 +37,8 @@ from app.models import (
     SECTIONS,
     STATE,
     TAGS,
+    current_version,
 )
-from app.queries.changes import current_version
 
 if TYPE_CHECKING:  # parsing (and markdown-it) is only imported where files are parsed
     from app.ingest.parse import ParsedPost
@@ -116,6 +117,37 @@ class Writer:
         query = select(POSTS.c.root, POSTS.c.source_path).where(POSTS.c.root != root)
         with self.engine.connect() as conn:
             return [(row[0], row[1]) for row in conn.execute(query)]
+
+    def folders(self) -> dict[str, str]:
+        """Every content folder known to the database: name -> where it was last read."""
+        with self.engine.connect() as conn:
+            return dict(conn.execute(select(FOLDERS.c.name, FOLDERS.c.location)).all())
+
+    def folders_with_posts(self) -> dict[str, int]:
+        """Folder name -> how many posts the database holds from it."""
+        query = select(POSTS.c.root, func.count()).group_by(POSTS.c.root)
+        with self.engine.connect() as conn:
+            return dict(conn.execute(query).all())
+
+    def record_folder(self, name: str, location: str, dialect: str) -> None:
+        """Remember where folder `name` is now and how it is written (content is untouched)."""
+        with self.engine.begin() as conn:
+            row = {"location": location, "dialect": dialect, "updated_at": _utcnow()}
+            changed = conn.execute(update(FOLDERS).where(FOLDERS.c.name == name).values(**row))
+            if not changed.rowcount:
+                conn.execute(insert(FOLDERS).values(name=name, **row))
+
+    def folder_profile(self, name: str) -> tuple[dict[str, int], int]:
+        """Posts of folder `name` per front-matter style, and how many are undated."""
+        p = POSTS.c
+        query = (
+            select(p.front_matter_format, func.count(), func.count().filter(p.date.is_(None)))
+            .where(p.root == name)
+            .group_by(p.front_matter_format)
+        )
+        with self.engine.connect() as conn:
+            rows = [(style, count, undated) for style, count, undated in conn.execute(query)]
+        return {style: count for style, count, _ in rows}, sum(undated for *_, undated in rows)
 
     def content_version(self) -> int:
         """The current content version."""

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from app.cli_options import DatabaseOption, command_settings
+from app.cli_options import DatabaseOption, choose_database
 from app.linkcheck.outcome import LinkOutcome
 from app.settings import Settings
 
@@ -122,7 +122,7 @@ def check(
     from app.linkcheck.run import run_check
     from app.linkcheck.store import host_filter
 
-    settings = command_settings(database_url)
+    settings = choose_database(database_url, None, folders_needed=False).settings
     options = ProbeOptions(
         concurrency=concurrency or settings.link_check_concurrency,
         per_host=per_host or settings.link_check_per_host,
@@ -185,7 +185,7 @@ def report(database_url: DatabaseOption = None, host: HostOption = None) -> None
     from app.queries.entries import EntryFilters
     from app.queries.link_health import host_health
 
-    engine = _engine(command_settings(database_url))
+    engine = _engine(choose_database(database_url, None, folders_needed=False).settings)
     try:
         with engine.connect() as conn:
             filters = EntryFilters(host=tuple(host_filter(host or [])), include_drafts=True)

@@ -8,8 +8,7 @@ from sqlalchemy import Engine, Insert, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.linkcheck.probe import ProbeResult, Target
-from app.models import LINK_CHECKS, LINKS, STATE
-from app.queries.changes import current_version
+from app.models import LINK_CHECKS, LINKS, STATE, current_version
 
 # Only http(s) links are probed; their keys are all spelled https:// (app/ingest/links.py).
 _PROBED_KEY = "https://%"

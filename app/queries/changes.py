@@ -5,7 +5,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from app.models import CONTENT_VERSION, DELETED_POSTS, POSTS
+from app.models import DELETED_POSTS, POSTS
+from app.models import current_version as current_version  # read by routes and the index
 
 
 @dataclass(slots=True)
@@ -16,11 +17,6 @@ class Changes:
     added: list[dict[str, Any]]
     updated: list[dict[str, Any]]
     deleted: list[dict[str, Any]]
-
-
-def current_version(conn: Connection) -> int:
-    """The database's content version."""
-    return int(conn.execute(CONTENT_VERSION).scalar_one())
 
 
 def changes_since(conn: Connection, since: int) -> Changes:

@@ -44,7 +44,7 @@ def upgrade() -> None:
         {
             row[0]
             for table in _TABLES_KEYED_BY_ROOT
-            for row in conn.execute(sa.text(f"SELECT DISTINCT root FROM {table}"))  # noqa: S608
+            for row in conn.execute(sa.text(f"SELECT DISTINCT root FROM {table}"))
         }
     )
     names: dict[str, str] = {}
@@ -68,7 +68,7 @@ def upgrade() -> None:
     for table in _TABLES_KEYED_BY_ROOT:
         for location, name in names.items():
             conn.execute(
-                sa.text(f"UPDATE {table} SET root = :name WHERE root = :location"),  # noqa: S608
+                sa.text(f"UPDATE {table} SET root = :name WHERE root = :location"),
                 {"name": name, "location": location},
             )
 
@@ -79,7 +79,7 @@ def downgrade() -> None:
     for name, location in conn.execute(sa.text("SELECT name, location FROM folders")).all():
         for table in _TABLES_KEYED_BY_ROOT:
             conn.execute(
-                sa.text(f"UPDATE {table} SET root = :location WHERE root = :name"),  # noqa: S608
+                sa.text(f"UPDATE {table} SET root = :location WHERE root = :name"),
                 {"name": name, "location": location},
             )
     op.drop_table("folders")

@@ -1,0 +1,1 @@
+"""Content folders as a user hands them over: their configuration, dialect and database."""

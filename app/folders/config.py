@@ -1,0 +1,92 @@
+"""`learnlog.toml` at a content folder's root: what belongs to the content, not the deployment."""
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+CONFIG_NAME = "learnlog.toml"
+
+DIALECTS = ("plain", "jekyll", "hugo", "pelican", "obsidian", "logseq")
+
+_KEYS = {"name", "dialect", "domains"}
+
+
+class FolderConfigError(ValueError):
+    """The configuration file cannot be used: says which file, where and why."""
+
+    def __init__(self, path: Path, reason: str, line: int | None = None) -> None:
+        self.path = path
+        self.line = line
+        self.reason = reason
+        where = f"{path}:{line}" if line else str(path)
+        super().__init__(f"{where}: {reason}")
+
+
+@dataclass(frozen=True, slots=True)
+class FolderConfig:
+    """The settings of one content folder; every field is optional in the file."""
+
+    name: str | None = None
+    dialect: str | None = None
+    # Domain slug -> heading spellings, as in domains.yml; None when the file has no table.
+    domains: dict[str, list[str]] | None = None
+
+
+def load_config(root: Path) -> FolderConfig:
+    """Read `learnlog.toml` from `root`; an absent file gives the defaults.
+
+    Raises FolderConfigError for a file that is not TOML or holds keys of the wrong type.
+    """
+    path = root / CONFIG_NAME
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        return FolderConfig()
+    except (OSError, UnicodeDecodeError) as error:
+        raise FolderConfigError(path, f"cannot read it: {error}") from None
+    except tomllib.TOMLDecodeError as error:
+        # tomllib says "... (at line 3, column 7)": keep its words, report the line apart.
+        message = str(error)
+        line = None
+        if "(at line " in message:
+            message, _, place = message.partition(" (at line ")
+            line = int(place.split(",")[0])
+        raise FolderConfigError(path, f"not valid TOML: {message}", line) from None
+    return _validated(path, data)
+
+
+def _validated(path: Path, data: dict[str, Any]) -> FolderConfig:
+    """Check the keys this version reads; other tables are left for later versions."""
+    name = data.get("name")
+    if name is not None and (not isinstance(name, str) or not name.strip()):
+        raise FolderConfigError(path, "`name` must be a non-empty string")
+    dialect = data.get("dialect")
+    if dialect is not None and dialect not in DIALECTS:
+        raise FolderConfigError(
+            path, f"`dialect` must be one of {', '.join(DIALECTS)}, not {dialect!r}"
+        )
+    domains = data.get("domains")
+    if domains is not None:
+        if not isinstance(domains, dict):
+            raise FolderConfigError(path, "`[domains]` must map a domain to a list of headings")
+        spellings: dict[str, list[str]] = {}
+        for domain, headings in domains.items():
+            listed = headings if isinstance(headings, list) else [headings]
+            if not all(isinstance(heading, str) for heading in listed):
+                raise FolderConfigError(
+                    path, f"`domains.{domain}` must be a heading or a list of headings"
+                )
+            spellings[domain] = listed
+        domains = spellings
+    return FolderConfig(name=name.strip() if name else None, dialect=dialect, domains=domains)
+
+
+def default_name(root: Path) -> str:
+    """The name a folder takes in post identities when first ingested: learnlog.toml's
+    `name`, else the folder's own name (an unusable learnlog.toml counts as absent)."""
+    try:
+        configured = load_config(root).name
+    except FolderConfigError:
+        configured = None
+    return configured or root.resolve().name or "content"
