@@ -18,17 +18,26 @@ from typing import Literal
 
 import yaml
 
-from app.ingest.dates import date_from_filename
 from app.folders.config import default_name
-from app.ingest.discover import SourceFile, discover, fingerprinted, normalise
+from app.ingest.dates import date_from_filename
+from app.ingest.discover import (
+    SourceFile,
+    discover,
+    fingerprinted,
+    normalise,
+    read_regular_file,
+)
 from app.ingest.identity import assign_slugs, slug_of
 from app.ingest.links import link_scheme, url_key
 from app.ingest.parse import ParsedPost
 from app.ingest.pipeline import parse_aliases, parse_all
-from app.ingest.problems import ParseError, SourceVanished
+from app.ingest.problems import ParseError, SourceVanished, escaped
 from app.settings import Settings
 
 Severity = Literal["error", "warning"]
+
+# An aliases file is a short YAML list of headings; anything far larger is a mistake.
+_ALIASES_MAX_BYTES = 16 * 1024 * 1024
 
 # Rules a finding can come from; `--ignore` takes these names.
 RULES = {
@@ -142,14 +151,14 @@ def _jobs(targets: Sequence[Path], configured: Sequence[Path]) -> list[_Job]:
             root = target.resolve()
             job = by_root.setdefault(root, _Job(root, str(target)))
             job.files = None  # the whole folder
-        elif target.is_file() or target.is_symlink():
+        elif target.exists() or target.is_symlink():  # a FIFO named here is refused below
             if _hidden(target, configured):
                 continue  # ingest never reads it (`.github/...`, `.learnlog/template.md`)
             root = _owning_folder(target, configured)
             job = by_root.setdefault(root, _Job(root, str(root), {}))
             relative = Path(os.path.relpath(os.path.abspath(target), root)).as_posix()
-            if job.files is not None:
-                job.files[relative] = str(target)
+            if job.files is not None:  # keyed and shown as discovery names files: escaped
+                job.files[escaped(relative)] = escaped(str(target))
         else:
             raise LintUsageError(f"{target}: no such file or folder")
     return list(by_root.values())
@@ -218,7 +227,7 @@ def _shown_path(job: _Job, relative: str) -> str:
     """A file's path as the user named it, or joined to the folder as the user named it."""
     if job.files and relative in job.files:
         return job.files[relative]
-    return os.path.normpath(os.path.join(job.shown, relative))
+    return escaped(os.path.normpath(os.path.join(job.shown, relative)))
 
 
 def _slug_collisions(
@@ -257,7 +266,7 @@ def _covered_headings(aliases_file: Path | None, report: LintReport) -> set[str]
     if aliases_file is None or not aliases_file.is_file():
         return None
     try:
-        text = normalise(aliases_file.read_bytes()).text
+        text = normalise(read_regular_file(aliases_file, _ALIASES_MAX_BYTES)).text
         aliases = parse_aliases(text)
     except OSError as error:
         reason = f"cannot read the aliases file: {error.strerror or error}"

@@ -5,7 +5,10 @@ once saves have gone quiet for a moment, runs the ordinary ingest: it re-parses 
 files whose bytes changed, so one saved post costs milliseconds even in a large folder.
 """
 
+import os
+import stat
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +19,7 @@ from app.db import make_engine
 from app.ingest.discover import MARKDOWN_SUFFIXES
 from app.ingest.lock import IngestBusy
 from app.ingest.pipeline import RunSummary, run_ingest
+from app.ingest.problems import escaped
 from app.settings import Settings
 
 # Saves go quiet for this long before an ingest starts: an editor's write, rename and
@@ -23,6 +27,10 @@ from app.settings import Settings
 QUIET_MS = 300
 # A folder that never goes quiet (a sync client, a long checkout) is still ingested this often.
 LONGEST_WAIT_MS = 2_000
+# A folder that comes back (a re-clone) is ingested once every file in it, `.git`
+# included, has been still this long, or after the longest wait whatever happens.
+SETTLE_QUIET_MS = 1_000
+SETTLE_LONGEST_S = 60.0
 
 
 class ContentWatcher:
@@ -106,11 +114,28 @@ class ContentWatcher:
             engine.dispose()
 
     def _follow(self, engine: Engine) -> None:
+        """Watch the folder until told to stop, re-arming whenever it is deleted or replaced.
+
+        A folder deleted and created again (`rm -rf content && git clone ...`) is a new
+        directory the old watch never sees, so each vanishing ends one watch and, once
+        the folder is back, starts another with a fresh ingest.
+        """
+        identity = self._identity()
+        while not self._stop.is_set():
+            if identity is None:
+                if not self._await_return():
+                    return
+                identity = self._identity()
+            self._follow_one(engine, identity)
+            identity = None
+
+    def _follow_one(self, engine: Engine, identity: tuple[int, int] | None) -> None:
         """Ingest now, then after each quiet spell following a change, until told to stop.
 
-        The watcher yields an empty set whenever a quiet period passes without changes:
-        that tick runs the first ingest (once watching has begun, so no edit falls between
-        the two) and retries one that found the ingest lock taken.
+        Returns when the folder vanishes or is replaced by another. The watcher yields an
+        empty set whenever a quiet period passes without changes: that tick runs the first
+        ingest (once watching has begun, so no edit falls between the two), retries one
+        that found the ingest lock taken, and notices a folder replaced between two events.
         """
         watched = [self.root]
         aliases = self._aliases_file()
@@ -127,8 +152,62 @@ class ContentWatcher:
             stop_event=self._stop,
             ignore_permission_denied=True,
         ):
+            if identity is None or self._identity() != identity:
+                return  # gone or replaced: never ingest an absent folder as an empty one
             if pending or changes:
                 pending = not self._ingest(engine)
+
+    def _identity(self) -> tuple[int, int] | None:
+        """(device, inode) of the content folder, or None while it is missing."""
+        try:
+            info = os.stat(self.root)
+        except OSError:
+            return None
+        return (info.st_dev, info.st_ino) if stat.S_ISDIR(info.st_mode) else None
+
+    def _await_return(self) -> bool:
+        """Wait until the folder is back, holding posts, and writes have paused; False on stop.
+
+        Meanwhile the API keeps serving the posts it has: a vanished folder is not an
+        empty one, and a clone fills its folder (`.git` first) before the posts appear.
+        """
+        what = "is gone" if self._identity() is None else "was replaced"
+        self.on_trouble(
+            f"{escaped(str(self.root))} {what}: serving the posts ingested last "
+            "until it holds posts again"
+        )
+        # Polled, not watched: the parent may be gone too, and a check costs one stat.
+        while not self._stop.wait(self.quiet_ms / 1000):
+            if self._identity() is not None and _holds_markdown(self.root):
+                break
+        else:
+            return False
+        self._settle()
+        if self._stop.is_set():
+            return False
+        self.on_trouble(f"{escaped(str(self.root))} is back: ingesting it")
+        return True
+
+    def _settle(self) -> None:
+        """Return once nothing in the folder changed for a quiet spell (or after a while)."""
+        deadline = time.monotonic() + SETTLE_LONGEST_S
+        while time.monotonic() < deadline and not self._stop.is_set():
+            quiet = True
+            try:
+                for changes in watchfiles.watch(
+                    self.root,
+                    step=self.quiet_ms,
+                    rust_timeout=SETTLE_QUIET_MS,
+                    yield_on_timeout=True,
+                    stop_event=self._stop,
+                    ignore_permission_denied=True,
+                ):
+                    quiet = not changes
+                    break
+            except OSError:
+                return  # gone again: the watch that follows notices
+            if quiet:
+                return
 
     def _ingest(self, engine: Engine) -> bool:
         """Run one ingest and report it; False when another process holds the ingest lock."""
@@ -148,8 +227,19 @@ class ContentWatcher:
             self._waiting = True
             return False
         except Exception as error:  # a broken database must not end the watching
+            if self._identity() is None:
+                return True  # the folder went during the run: the wait for it says so
             self.on_trouble(f"ingest failed: {type(error).__name__}: {error}")
         else:
             self.on_run(summary)
         self._waiting = False
         return True
+
+
+def _holds_markdown(root: Path) -> bool:
+    """True when a Markdown file sits anywhere under `root` outside hidden folders."""
+    for _folder, subfolders, files in os.walk(root):
+        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+        if any(os.path.splitext(name)[1].lower() in MARKDOWN_SUFFIXES for name in files):
+            return True
+    return False

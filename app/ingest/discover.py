@@ -1,12 +1,14 @@
 """Find the Markdown files under a content folder and read them as normalised text."""
 
+import errno
 import hashlib
 import os
+import stat
 import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from app.ingest.problems import ParseError, SourceVanished
+from app.ingest.problems import ParseError, SourceVanished, escaped, undecodable
 
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 
@@ -44,13 +46,16 @@ class SourceText:
 
 
 def discover(root: Path) -> tuple[list[SourceFile], list[tuple[str, str]]]:
-    """Markdown files under `root` in path order, and (path, reason) for files refused.
+    """Markdown files under `root` in path order, and (path, reason) for entries refused.
 
     Hidden files and folders are skipped; symbolic links are followed only when they
-    stay inside `root`.
+    stay inside `root`. Only regular files are taken: a FIFO, socket or device named
+    `*.md`, a name that is not UTF-8, a link loop or a folder that cannot be listed is
+    refused with its reason, never raised, so one odd entry cannot end a run. Paths are
+    shown escaped (`caf\\xe9.md`, `a\\nb.md`). Only a missing or unreadable `root` raises.
     """
     root = root.resolve()
-    found: list[SourceFile] = []
+    found: dict[str, SourceFile] = {}
     refused: list[tuple[str, str]] = []
     pending = [("", str(root))]
     while pending:
@@ -61,22 +66,130 @@ def discover(root: Path) -> tuple[list[SourceFile], list[tuple[str, str]]]:
             if not prefix:
                 raise
             continue  # a subfolder deleted since it was listed holds no posts now
-        with listing:
-            for item in listing:
-                name = item.name
-                if name.startswith("."):
-                    continue
-                relative = prefix + name
-                if item.is_symlink() and not _inside(Path(item.path), root):
-                    refused.append((relative, "symbolic link leads outside the content folder"))
-                elif item.is_dir():
-                    if not item.is_symlink():  # a link back inside would list files twice
-                        pending.append((relative + "/", item.path))
-                elif os.path.splitext(name)[1].lower() in MARKDOWN_SUFFIXES:
-                    found.append(SourceFile(relative, Path(item.path)))
-    found.sort(key=lambda source: source.path)
+        except OSError as error:
+            if not prefix:
+                raise
+            refused.append((prefix[:-1], f"cannot read folder: {_why(error)}"))
+            continue
+        try:
+            with listing:
+                for item in listing:
+                    _sort(item, prefix, root, found, refused, pending)
+        except OSError as error:  # the listing broke off (an I/O error, a lost mount)
+            if not prefix:
+                raise
+            refused.append((prefix[:-1], f"cannot read folder: {_why(error)}"))
     refused.sort()
-    return found, refused
+    return [found[path] for path in sorted(found)], refused
+
+
+def _sort(
+    item: os.DirEntry[str],
+    prefix: str,
+    root: Path,
+    found: dict[str, SourceFile],
+    refused: list[tuple[str, str]],
+    pending: list[tuple[str, str]],
+) -> None:
+    """File one folder entry as a post, a folder to list, a refusal, or nothing."""
+    name = item.name
+    if name.startswith("."):
+        return
+    relative = prefix + escaped(name)
+    markdown = os.path.splitext(name)[1].lower() in MARKDOWN_SUFFIXES
+    # The file type comes from the listing itself (no extra system call) unless a
+    # symbolic link or an unusual file makes a stat necessary.
+    if item.is_symlink():
+        kind, reason = _link_kind(Path(item.path), root)
+    elif item.is_dir(follow_symlinks=False):
+        kind, reason = "folder", ""
+    elif item.is_file(follow_symlinks=False):
+        kind, reason = "file", ""
+    else:
+        kind, reason = _special_kind(item)
+    if kind == "gone":  # vanished since the listing
+        return
+    if kind == "refused":
+        # A link that leaves the folder (or loops) is refused whatever its name: it may
+        # stand for a folder of posts.
+        if markdown or reason in (_OUTSIDE, _LOOP):
+            refused.append((relative, reason))
+    elif undecodable(name):
+        if markdown or kind == "folder":
+            what = "folder" if kind == "folder" else "file"
+            refused.append((relative, f"{what} name is not valid UTF-8: rename it to read it"))
+    elif kind == "folder":
+        if not item.is_symlink():  # a link back inside would list files twice
+            pending.append((relative + "/", item.path))
+    elif markdown:
+        if relative in found:  # only escaping can make two names one
+            refused.append((relative, "file name is the same as another's once escaped"))
+        else:
+            found[relative] = SourceFile(relative, Path(item.path))
+
+
+_OUTSIDE = "symbolic link leads outside the content folder"
+_LOOP = "symbolic link loop: it leads back to itself, never to a file"
+
+_SPECIAL = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def _special_kind(item: os.DirEntry[str]) -> tuple[str, str]:
+    """("refused", why) for a FIFO, socket or device; ("gone", "") when it vanished."""
+    try:
+        mode = item.stat(follow_symlinks=False).st_mode
+    except FileNotFoundError:
+        return "gone", ""
+    except OSError as error:
+        return "refused", f"cannot read file: {_why(error)}"
+    return _kind_of_mode(mode)
+
+
+def _kind_of_mode(mode: int) -> tuple[str, str]:
+    """("file" | "folder" | "refused", why) for a stat mode."""
+    if stat.S_ISREG(mode):
+        return "file", ""
+    if stat.S_ISDIR(mode):
+        return "folder", ""
+    return "refused", not_regular(mode)
+
+
+def not_regular(mode: int) -> str:
+    """Why a file of this (non-regular) mode is never read."""
+    for test, kind in _SPECIAL:
+        if test(mode):
+            return f"not a regular file: {kind}; only regular files are read"
+    return "not a regular file; only regular files are read"
+
+
+def _link_kind(path: Path, root: Path) -> tuple[str, str]:
+    """What a symbolic link leads to: a loop, outside, nowhere (a file that fails), or a kind."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        if path.is_symlink() and not _inside(path, root):
+            return "refused", _OUTSIDE
+        # Still listed, pointing nowhere: reading it says so (and keeps the stored post).
+        return ("file", "") if path.is_symlink() else ("gone", "")
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "refused", _LOOP
+        return "refused", f"cannot read file: {_why(error)}"
+    if not _inside(path, root):
+        return "refused", _OUTSIDE
+    return _kind_of_mode(info.st_mode)
+
+
+def _why(error: OSError) -> str:
+    """The system's reason for an OSError, without the path it names."""
+    if error.errno == errno.ELOOP:
+        return "symbolic link loop"
+    return error.strerror or str(error)
 
 
 def fingerprinted(source: SourceFile) -> SourceFile:
@@ -104,18 +217,33 @@ def read_source(source: SourceFile, max_bytes: int) -> SourceText:
 def read_bytes(source: SourceFile, max_bytes: int) -> bytes:
     """A file's bytes; raise ParseError when it is gone, unreadable or over the limit."""
     try:
-        size = source.absolute.stat().st_size
-        if size > max_bytes:
-            raise ParseError(f"too large: {size} bytes, the limit is {max_bytes} bytes")
-        data = source.absolute.read_bytes()
+        return read_regular_file(source.absolute, max_bytes)
     except FileNotFoundError:
         if source.absolute.is_symlink():  # still there, pointing nowhere
             raise ParseError("cannot read file: its symbolic link leads nowhere") from None
         raise SourceVanished("skipped: the file vanished before it could be read") from None
     except OSError as exc:
-        raise ParseError(f"cannot read file: {exc.strerror or exc}") from None
+        raise ParseError(f"cannot read file: {_why(exc)}") from None
+
+
+def read_regular_file(path: Path, max_bytes: int) -> bytes:
+    """The bytes of a regular file, never blocking; ParseError for anything else or too large.
+
+    Opened without blocking and checked on the open descriptor: a FIFO swapped in for a
+    post after discovery would otherwise wait forever for a writer, with the ingest lock
+    held. OSError (FileNotFoundError among them) is left to the caller.
+    """
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    with os.fdopen(descriptor, "rb") as stream:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise ParseError(not_regular(info.st_mode))
+        if info.st_size > max_bytes:
+            raise ParseError(f"too large: {info.st_size} bytes, the limit is {max_bytes} bytes")
+        # One byte past the limit tells a file that grew since the check from one that fits.
+        data = stream.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise ParseError(f"too large: {len(data)} bytes, the limit is {max_bytes} bytes")
+        raise ParseError(f"too large: over {max_bytes} bytes, the limit is {max_bytes} bytes")
     return data
 
 

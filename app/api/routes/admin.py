@@ -5,10 +5,13 @@ Off unless LEARNLOG_ADMIN_TOKEN is set; then every call needs `Authorization: Be
 across processes: a trigger while any ingest holds the lock gets 409.
 """
 
+import functools
 import hmac
+import logging
 import queue
 import threading
 from contextlib import ExitStack
+from pathlib import Path as FilePath
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
@@ -20,9 +23,13 @@ from app.api.responses import INVALID, UNAVAILABLE, Responses, not_found, proble
 from app.errors import Conflict, Forbidden, NotFound, Unauthorized, Unavailable
 from app.ingest.lock import IngestBusy, ingest_lock
 from app.ingest.pipeline import run_ingest
+from app.ingest.problems import escaped
+from app.ingest.sync import RecordedProblem, Writer
 from app.queries.runs import list_runs
 from app.schemas import IngestStarted, RunOut
 from app.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 ADMIN_ERRORS: Responses = {
     401: problem("No bearer token"),
@@ -84,9 +91,11 @@ def _start(engine: Engine, settings: Settings) -> int:
     started: queue.Queue[int | BaseException] = queue.Queue()
 
     def work() -> None:
+        run: list[tuple[int, FilePath]] = []  # the run in progress, once it is recorded
         with held:
             try:
                 for folder in settings.folders():  # one run per folder, in turn
+                    run[:] = []
                     run_ingest(
                         engine,
                         folder,
@@ -95,11 +104,17 @@ def _start(engine: Engine, settings: Settings) -> int:
                         # Parse in this thread: forking worker processes from a threaded
                         # server is unsafe, and a triggered re-ingest parses what changed.
                         workers=1,
-                        on_run=started.put,
+                        on_run=functools.partial(_recorded, started, run, folder),
                         locked=True,
                     )
-            except Exception as error:  # reported to the waiting request, if still waiting
-                started.put(error)
+            except BaseException as error:
+                # Nobody else will see it: the request may have had its answer long ago.
+                logger.error("admin ingest stopped: %s", _described(error), exc_info=error)
+                if run:
+                    _end_run(engine, *run[0], error)
+                started.put(error)  # to the waiting request, if still waiting
+                if not isinstance(error, Exception):
+                    raise
 
     threading.Thread(target=work, name="admin-ingest", daemon=True).start()
     try:
@@ -109,6 +124,35 @@ def _start(engine: Engine, settings: Settings) -> int:
     if isinstance(first, BaseException):
         raise Unavailable(f"the ingest could not start: {type(first).__name__}") from None
     return first
+
+
+def _recorded(
+    started: "queue.Queue[int | BaseException]",
+    run: list[tuple[int, FilePath]],
+    folder: FilePath,
+    run_id: int,
+) -> None:
+    """Note the run now in progress and tell the waiting request its id."""
+    run[:] = [(run_id, folder)]
+    started.put(run_id)
+
+
+def _described(error: BaseException) -> str:
+    """An exception as one printable line (file names in it may hold any bytes)."""
+    return escaped(f"{type(error).__name__}: {error}")
+
+
+def _end_run(engine: Engine, run_id: int, folder: FilePath, error: BaseException) -> None:
+    """Mark a run that stopped on an exception failed, unless the ingest ended it itself."""
+    try:
+        with engine.connect() as conn:
+            found = list_runs(conn, limit=1, run_id=run_id)
+        if found and found[0]["status"] == "running":
+            reason = f"the run stopped: {_described(error)}"
+            problem = RecordedProblem("error", escaped(str(folder)), None, reason)
+            Writer(engine).finish_run(run_id, {"failed": 1}, [problem])
+    except Exception:  # the database itself may be what failed; the next run marks it
+        logger.exception("could not mark ingest run %d as failed", run_id)
 
 
 @router.get("/admin/runs", operation_id="listRuns", responses=INVALID)
