@@ -57,13 +57,16 @@ def _from_content(root: Path, sample: list[Path]) -> Dialect:
         return Dialect("jekyll", "a _posts folder")
     if (root / "pages").is_dir() and (root / "journals").is_dir():
         return Dialect("logseq", "pages/ and journals/ folders")
-    wikilinks = callouts = shortcodes = outlines = 0
+    wikilinks = callouts = shortcodes = outlines = pelican = 0
     for path in sample:
         head = _head(path)
         wikilinks += "[[" in head
         callouts += "> [!" in head
         shortcodes += "{{<" in head or "{{%" in head
         outlines += ":: " in head and head.lstrip().startswith("-")
+        pelican += head.startswith(("Title:", "title:")) and "\nDate:" in head[:2048]
+    if pelican > len(sample) / 2:
+        return Dialect("pelican", f"Pelican `Title:` headers in {pelican} files")
     if outlines and outlines >= wikilinks / 2:
         return Dialect("logseq", f"outlines with key:: value properties in {outlines} files")
     if wikilinks or callouts:
