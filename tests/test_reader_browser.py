@@ -245,7 +245,7 @@ def test_domain_filter_pages_through_every_entry_once(
     expect(first.get_by_role("link", name="#storage")).to_be_visible()
     page.screenshot(path=screenshot_path(tmp_path, f"reader-{engine.dialect.name}.png"))
 
-    more = page.get_by_role("button", name="More")
+    more = page.get_by_role("button", name="More", exact=True)
     shown = 20
     while more.is_visible():
         more.click()
@@ -256,6 +256,48 @@ def test_domain_filter_pages_through_every_entry_once(
     expected = [entry["text"] for entry in every_item(api, "/entries?domain=databases")]
     assert len(expected) == DATABASES_ENTRIES == len(set(expected))
     assert entries.locator(".body").all_inner_texts() == expected
+    assert not tab.console_errors
+
+
+TOPICS = 25  # top-level domains: more than the first page of /domains holds
+
+
+def test_domains_sidebar_shows_the_first_page_and_loads_more(
+    tab: Watched, engine: Engine, ingest: Ingest, tmp_path: Path
+) -> None:
+    """The sidebar lists the first page of /domains; More domains adds the next one."""
+    from playwright.sync_api import expect
+
+    folder = tmp_path / "topics"
+    folder.mkdir()
+    for day in (1, 2):
+        # Every topic is in both posts: they tie on posts and are listed by slug.
+        sections = [f"## Topic {n:02d}\n* note {day}.{n}\n" for n in range(1, TOPICS + 1)]
+        (folder / f"2024-03-0{day}-topics.md").write_text("\n".join(sections))
+    ingest(folder)
+    with (
+        serving_api(create_app(Settings(database_url=_url(engine)))) as api,
+        serving_files(reader_files()) as files,
+    ):
+        page = tab.page
+        page.goto(f"{files}/index.html?api={quote(api, safe='')}")
+        sidebar = page.get_by_role("navigation", name="Domains")
+        links = sidebar.get_by_role("link", name=re.compile(r"^Topic"))
+        expect(links).to_have_count(20)
+        listed = httpx.get(f"{api}/domains", trust_env=False).json()
+        assert listed["total"] == TOPICS
+        assert listed["next"] is not None
+        names = [item["headings"][0] for item in listed["items"]]
+        assert names == [f"Topic {n:02d}" for n in range(1, 21)]
+        assert [text.split("\n")[0] for text in links.all_inner_texts()] == names
+
+        more = sidebar.get_by_role("button", name="More domains")
+        more.click()
+        expect(links).to_have_count(TOPICS)
+        expect(more).to_be_hidden()
+        # A domain of the second page filters the list like any other.
+        sidebar.get_by_role("link", name=re.compile(r"^Topic 25")).click()
+        expect(page.get_by_role("heading", name="Entries in Topic 25")).to_be_visible()
     assert not tab.console_errors
 
 
@@ -303,9 +345,9 @@ def test_search_shows_the_hits_and_an_empty_state(tab: Watched, reader: str, api
     hits = every_item(api, "/search?q=compaction")
     assert len(hits) == WEEKS * ITEMS_PER_WEEK
     shown = page.locator("#entries > li")
-    while page.get_by_role("button", name="More").is_visible():
+    while page.get_by_role("button", name="More", exact=True).is_visible():
         count = shown.count()
-        page.get_by_role("button", name="More").click()
+        page.get_by_role("button", name="More", exact=True).click()
         expect(shown).not_to_have_count(count)
     expect(page.get_by_text(re.compile(r"^Showing \d+"))).to_have_text(
         f"Showing {len(hits)} entries (all hits)"
@@ -422,7 +464,7 @@ def test_served_reader_works_under_its_policy(tab: Watched, reader_app: FastAPI)
         expect(page.get_by_role("heading", name="Entries in Databases")).to_be_visible()
         status = page.get_by_text(re.compile(r"^Showing \d+"))
         expect(status).to_have_text(f"Showing 20 of {DATABASES_ENTRIES} entries")
-        page.get_by_role("button", name="More").click()
+        page.get_by_role("button", name="More", exact=True).click()
         expect(status).to_have_text(f"Showing 40 of {DATABASES_ENTRIES} entries")
         expect(page.get_by_text(f"API: {api}")).to_be_visible()
     assert tab.console_errors == [], "a CSP violation or failed load shows up here"

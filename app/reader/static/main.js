@@ -6,7 +6,8 @@ import { domainName, domainTree, el, entryItem, listHref, problemBox } from "./r
 const FILTERS = ["domain", "tag", "from", "to", "q"];
 const byId = (id) => document.getElementById(id);
 
-let domains = [];
+let domains = []; // the top-level domains of the pages of /domains loaded so far
+let domainsNext = null; // the next page of /domains, if any
 let loading = null; // AbortController of the view being loaded
 // The list last shown: coming Back from a post shows the same pages without fetching again.
 const EMPTY_LIST = {
@@ -212,14 +213,40 @@ function route() {
   }
 }
 
+/** Add a page of /domains to the sidebar; "More domains" follows its `next`. */
+function addDomains(page) {
+  domains = domains.concat(page.items);
+  domainsNext = page.next;
+  const more = byId("domains-more");
+  more.hidden = !domainsNext;
+  more.disabled = false;
+  more.textContent = "More domains";
+  more.title = `${domains.length} of ${page.total} shown`;
+  setStatus("domains-status", domains.length ? null : el("p", "", "No domains yet."));
+  const state = readHash();
+  renderDomains(state.view === "list" ? state.filters : null);
+  if (state.view === "list") byId("results-heading").textContent = describe(state.filters);
+}
+
+async function loadMoreDomains() {
+  const more = byId("domains-more");
+  more.disabled = true;
+  more.textContent = "Loading…";
+  try {
+    addDomains(await getJson(domainsNext));
+  } catch (error) {
+    more.disabled = false;
+    more.textContent = "More domains";
+    setStatus("domains-status", problemBox(error));
+  }
+}
+
 async function loadVocabularies() {
   setStatus("domains-status", el("p", "loading", "Loading domains…"));
   try {
-    domains = (await getJson("domains")).items;
-    setStatus("domains-status", domains.length ? null : el("p", "", "No domains yet."));
-    const state = readHash();
-    renderDomains(state.view === "list" ? state.filters : null);
-    if (state.view === "list") byId("results-heading").textContent = describe(state.filters);
+    // The API's default keeps the domains several posts share (a blog's one-off
+    // headings are left out); pages hold top-level domains, each with its subtree.
+    addDomains(await getJson("domains"));
   } catch (error) {
     setStatus("domains-status", problemBox(error));
   }
@@ -257,6 +284,7 @@ function start() {
   if (window.matchMedia("(max-width: 760px)").matches) byId("domains-box").open = false;
   byId("filters").addEventListener("submit", submitFilters);
   byId("more").addEventListener("click", loadMore);
+  byId("domains-more").addEventListener("click", loadMoreDomains);
   window.addEventListener("hashchange", route);
   route();
   loadVocabularies();
