@@ -7,6 +7,7 @@ import type { components, paths } from "./api";
 export type Entry = components["schemas"]["EntryOut"];
 export type PostDetail = components["schemas"]["PostDetail"];
 export type SearchHit = components["schemas"]["SearchHit"];
+export type Domain = components["schemas"]["DomainOut"];
 
 export type Learnlog = Client<paths>;
 
@@ -74,6 +75,36 @@ export function outline(detail: PostDetail): string[] {
   };
   walk(detail.sections, 0);
   return lines;
+}
+
+/**
+ * One page of top-level domains, most posts first, each with its sub-domains; pass the
+ * cursor it returns for the next page (null: none). Without `minPosts` the API keeps the
+ * domains several posts share, and those the aliases file names.
+ */
+export async function domainPage(
+  api: Learnlog,
+  cursor: string | null,
+  minPosts?: number,
+): Promise<{ domains: Domain[]; cursor: string | null }> {
+  const { data, error } = await api.GET("/domains", {
+    params: {
+      query: {
+        limit: 20,
+        ...(minPosts === undefined ? {} : { min_posts: minPosts }),
+        ...(cursor === null ? {} : { cursor }),
+      },
+    },
+  });
+  if (data === undefined) throw failure("/domains", error);
+  return { domains: data.items, cursor: cursorOf(data.next) };
+}
+
+/** A domain and its sub-domains as indented lines, with their posts and entries. */
+export function domainLines(domain: Domain, depth = 0): string[] {
+  const counts = `${domain.post_count} posts, ${domain.entry_count} entries`;
+  const line = `${"  ".repeat(depth)}${domain.slug}: ${counts}`;
+  return [line, ...domain.children.flatMap((child) => domainLines(child, depth + 1))];
 }
 
 /** Full-text search over entries in some domains; snippets carry `<mark>` around matches. */
