@@ -4,6 +4,7 @@ import json
 import os
 import re
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.lint import RULES
 from tests.conftest import CORPORA, REPO, Ingest
+from tests.ingest.test_odd_folders import release_fifos
 
 runner = CliRunner()
 
@@ -317,3 +319,41 @@ def test_real_corpora_check_without_crashing(corpus: str) -> None:
         list((CORPORA / corpus).rglob("*.markdown"))
     )
     assert lines[-1].startswith(f"{files} files checked: 0 errors, ")
+
+
+def test_check_reports_fifos_bad_names_loops_and_control_characters(logs: Path) -> None:
+    (logs / "good.md").write_text(GOOD)
+    os.mkfifo(logs / "x.md")
+    with open(os.fsencode(logs) + b"/caf\xe9.md", "wb") as post:
+        post.write(b"* x\n")
+    os.symlink("loop.md", logs / "loop.md")
+    (logs / "new\nline.md").write_text(GOOD)
+    result: list[tuple[int, list[str]]] = []
+    worker = threading.Thread(target=lambda: result.append(check("logs")), daemon=True)
+    worker.start()
+    worker.join(120)
+    if worker.is_alive():
+        release_fifos(logs)  # the read stuck on the FIFO gets its end of file
+        worker.join(30)
+        pytest.fail("`learnlog check` hung on a FIFO")
+    status, lines = result[0]
+    assert status == 1
+    assert [line for line in lines if ": error: " in line] == [
+        "logs/caf\\xe9.md: error: file name is not valid UTF-8: rename it to read it [ingest]",
+        "logs/loop.md: error: symbolic link loop: it leads back to itself, never to a file "
+        "[ingest]",
+        "logs/x.md: error: not a regular file: a named pipe (FIFO); only regular files are "
+        "read [ingest]",
+    ]
+    assert not [line for line in lines if line.startswith("line.md")]  # never split
+    assert lines[-1].startswith("5 files checked: 3 errors")
+
+
+def test_check_names_a_fifo_given_as_a_file(logs: Path) -> None:
+    os.mkfifo(logs / "x.md")
+    status, lines = check("logs/x.md")
+    assert status == 1
+    assert lines[0] == (
+        "logs/x.md: error: not a regular file: a named pipe (FIFO); only regular files are "
+        "read [ingest]"
+    )
