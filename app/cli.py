@@ -114,6 +114,8 @@ def _ingest_folders(choice: DatabaseChoice, *, drafts: bool, busy_ok: bool = Fal
                     on_start=functools.partial(_set_total, progress, task),
                     on_file=functools.partial(_advance, progress, task),
                     exclusive=choice.own,
+                    keep_runs=settings.keep_runs,
+                    keep_failed_runs=settings.keep_failed_runs,
                 )
             _print_summary(summary)
             failed = failed or bool(summary.failed)

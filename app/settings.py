@@ -52,6 +52,15 @@ class Settings(BaseSettings):
         ge=0,
         description="Parser processes for ingest; 0 means one per CPU core.",
     )
+    keep_runs: int = Field(
+        default=100,
+        ge=1,
+        description="Ingest runs remembered (GET /admin/runs), newest first; older ones are "
+        "forgotten with their problems.",
+    )
+    keep_failed_runs: int = Field(
+        default=1000, ge=1, description="Failed ingest runs remembered (kept longer)."
+    )
     log_format: Literal["text", "json"] = Field(
         default="text",
         description="`json` writes every log line (uvicorn's and the app's) as one JSON object "

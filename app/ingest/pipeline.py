@@ -51,6 +51,9 @@ _BATCH = 8
 # cost of writing. A group that the database refuses is retried one post at a time.
 _WRITE_BATCH = 50
 _WRITE_SECONDS = 0.5
+_PUBLISH_STEPS = 20
+_MAX_WRITE_BATCH = 500
+_MAX_WRITE_SECONDS = 5.0
 _BATCHES_IN_FLIGHT_PER_WORKER = 4
 _TASKS_PER_WORKER = 100
 
@@ -114,6 +117,8 @@ def run_ingest(
     on_run: Callable[[int], None] | None = None,
     locked: bool = False,
     exclusive: bool = False,
+    keep_runs: int = 100,
+    keep_failed_runs: int = 1000,
 ) -> RunSummary:
     """Make the database match the Markdown files under `root`.
 
@@ -127,7 +132,7 @@ def run_ingest(
     with contextlib.nullcontext() if locked else ingest_lock(engine):
         return _ingest(
             engine, root, config, max_file_bytes, aliases_file, workers, include_drafts,
-            on_start, on_file, on_run, exclusive,
+            on_start, on_file, on_run, exclusive, (keep_runs, keep_failed_runs),
         )  # fmt: skip
 
 
@@ -143,6 +148,7 @@ def _ingest(
     on_file: Callable[[str, Outcome], None] | None,
     on_run: Callable[[int], None] | None,
     exclusive: bool,
+    keep: tuple[int, int],
 ) -> RunSummary:
     """run_ingest's work, with the lock held."""
     started = time.perf_counter()
@@ -161,9 +167,38 @@ def _ingest(
     summary = RunSummary(
         run_id=writer.start_run(str(root)), root=str(root), folder=root_key, dialect=dialect
     )
-    if on_run is not None:
-        on_run(summary.run_id)
+    try:
+        if on_run is not None:
+            on_run(summary.run_id)
+        _load(
+            writer, root, config, sources, refused, summary, max_file_bytes, aliases_file,
+            workers, include_drafts, on_start, on_file,
+        )  # fmt: skip
+    except BaseException as error:
+        # Whatever stops the run (an error, Ctrl-C, SIGTERM), its record says so.
+        writer.abandon_run(summary.run_id, error)
+        raise
+    writer.prune_runs(keep=keep[0], keep_failed=keep[1])
+    summary.seconds = time.perf_counter() - started
+    return summary
 
+
+def _load(
+    writer: Writer,
+    root: Path,
+    config: FolderConfig,
+    sources: list[SourceFile],
+    refused: list[tuple[str, str]],
+    summary: RunSummary,
+    max_file_bytes: int,
+    aliases_file: Path | None,
+    workers: int,
+    include_drafts: bool,
+    on_start: Callable[[int], None] | None,
+    on_file: Callable[[str, Outcome], None] | None,
+) -> None:
+    """The run itself: aliases, deletions, renames, parsing and writing, the record."""
+    root_key = summary.folder
     _apply_aliases(writer, config, aliases_file, summary)
     for path, reason in refused:
         summary.failures.append(RecordedProblem("error", path, None, reason))
@@ -200,6 +235,7 @@ def _ingest(
 
     jobs = _jobs_to_parse(sources, stored, max_file_bytes, summary, on_file)
     statistics = _Statistics(writer, posts=len(stored) + len(others))
+    publish = _PublishSteps(len(sources) - summary.unchanged)
     batch: list[PostWrite] = []
     batch_started = time.perf_counter()
     for path, result, source in parse_all(jobs, max_file_bytes, workers):
@@ -227,21 +263,39 @@ def _ingest(
                 existed=previous is not None,
             )
         )
-        if len(batch) >= _WRITE_BATCH or time.perf_counter() - batch_started > _WRITE_SECONDS:
+        if publish.due(len(batch), time.perf_counter() - batch_started):
             _write(writer, root_key, batch, summary, on_file)
             statistics.grew(sum(not post.existed for post in batch))
             batch = []
     _write(writer, root_key, batch, summary, on_file)
 
+    # Every run, changed or not: a run cut off before this point left unused terms behind.
+    writer.prune_terms()
     if summary.added or summary.updated or summary.deleted:
-        writer.prune_terms()
         writer.analyze()
     summary.content_version = writer.finish_run(
         summary.run_id, summary.counts(), [*summary.failures, *summary.warnings]
     )
     summary.front_matter_styles, summary.undated = writer.folder_profile(root_key)
-    summary.seconds = time.perf_counter() - started
-    return summary
+
+
+class _PublishSteps:
+    """When to commit what is parsed: each commit is a content version readers may see.
+
+    A small run publishes every _WRITE_BATCH posts or _WRITE_SECONDS; a large one in about
+    _PUBLISH_STEPS larger steps (at most _MAX_WRITE_BATCH posts, _MAX_WRITE_SECONDS), so a
+    100,000-file load is not thousands of versions, each one costing every API process an
+    index rebuild and every cached ETag.
+    """
+
+    def __init__(self, to_parse: int) -> None:
+        self.posts = min(max(_WRITE_BATCH, to_parse // _PUBLISH_STEPS), _MAX_WRITE_BATCH)
+        share = self.posts / _MAX_WRITE_BATCH
+        self.seconds = _WRITE_SECONDS + share * (_MAX_WRITE_SECONDS - _WRITE_SECONDS)
+
+    def due(self, batched: int, seconds: float) -> bool:
+        """Whether a batch of `batched` posts gathered over `seconds` should be written now."""
+        return batched >= self.posts or seconds > self.seconds
 
 
 class _Statistics:

@@ -12,7 +12,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, Table, delete, func, insert, literal, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -185,6 +196,44 @@ class Writer:
             run_id = result.inserted_primary_key
             assert run_id is not None
             return int(run_id[0])
+
+    def abandon_run(self, run_id: int, error: BaseException) -> None:
+        """End a run that an error or a signal stopped: interrupted, or failed with why."""
+        interrupted = isinstance(error, KeyboardInterrupt | SystemExit)
+        reason = f"the run stopped: {type(error).__name__}: {error}".strip().rstrip(":")
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(RUNS)
+                    .where(RUNS.c.id == run_id)
+                    .values(
+                        finished_at=_utcnow(),
+                        status="interrupted" if interrupted else "failed",
+                        content_version=current_version(conn),
+                    )
+                )
+                if not interrupted:
+                    conn.execute(
+                        insert(PROBLEMS).values(
+                            run_id=run_id, severity="error", path="", line=None, reason=reason
+                        )
+                    )
+        except SQLAlchemyError:
+            pass  # the database itself is what failed: the next run marks this one interrupted
+
+    def prune_runs(self, *, keep: int, keep_failed: int) -> None:
+        """Forget all but the newest `keep` runs (`keep_failed` of those that failed), with
+        their problems, so a long-watched folder does not grow the database without bound."""
+        with self.engine.begin() as conn:
+            for statuses, kept in ((("failed",), keep_failed), (("ok", "interrupted"), keep)):
+                newest = (
+                    select(RUNS.c.id)
+                    .where(RUNS.c.status.in_(statuses))
+                    .order_by(RUNS.c.id.desc())
+                    .limit(1)
+                    .offset(kept)
+                ).scalar_subquery()
+                conn.execute(delete(RUNS).where(RUNS.c.status.in_(statuses), RUNS.c.id <= newest))
 
     def finish_run(
         self, run_id: int, counts: dict[str, int], problems: Sequence[RecordedProblem]
@@ -444,12 +493,22 @@ class Writer:
             conn.exec_driver_sql("ANALYZE")
 
     def prune_terms(self) -> None:
-        """Drop tags and categories no post uses any more."""
+        """Drop tags and categories no post uses any more.
+
+        One index probe per term (not a scan of every tagging), so every run can afford it.
+        """
         with self.engine.begin() as conn:
-            used_tags = select(POST_TAGS.c.tag).union(select(ENTRY_TAGS.c.tag))
-            conn.execute(delete(TAGS).where(TAGS.c.slug.not_in(used_tags)))
-            used = select(POST_CATEGORIES.c.category)
-            conn.execute(delete(CATEGORIES).where(CATEGORIES.c.slug.not_in(used)))
+            conn.execute(
+                delete(TAGS).where(
+                    ~exists().where(POST_TAGS.c.tag == TAGS.c.slug),
+                    ~exists().where(ENTRY_TAGS.c.tag == TAGS.c.slug),
+                )
+            )
+            conn.execute(
+                delete(CATEGORIES).where(
+                    ~exists().where(POST_CATEGORIES.c.category == CATEGORIES.c.slug)
+                )
+            )
 
 
 def _bump(conn: Connection) -> int:
