@@ -52,6 +52,9 @@ class ContentState(SQLModel, table=True):
     version: int = Field(default=0)
     aliases_hash: str = Field(default="", max_length=64)
     updated_at: dt.datetime | None = None
+    # Signs cursors (hex of 32 random bytes): one per database, so that every API process
+    # on it accepts the others' cursors. Set by migration 0006, or on first need.
+    cursor_secret: str | None = Field(default=None, max_length=64)
 
 
 class ContentFolder(SQLModel, table=True):

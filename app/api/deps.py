@@ -12,15 +12,17 @@ import hashlib
 import hmac
 import json
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, Literal, get_origin
 
 from fastapi import Depends, Header, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.cursor_secret import cached_cursor_secret, cursor_secret
 from app.db import is_timeout, snapshot, time_limit
 from app.errors import InvalidParameter, NotModified, QueryTimeout, Unavailable
 from app.models import CONTENT_VERSION
@@ -204,23 +206,30 @@ FiltersDep = Annotated[EntryFilters, Depends(entry_filters)]
 
 
 @dataclass(frozen=True, slots=True)
+class CursorScope:
+    """The query a cursor is valid for (route and item-deciding parameters), and its key."""
+
+    digest: str
+    secret: bytes = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Paging:
     """Page size, sort order and the decoded cursor (None for the first page)."""
 
     limit: int
     newest_first: bool
     cursor: list[Any] | None
-    scope: str
+    scope: CursorScope
 
     def offset(self) -> int:
         """Where a numbered page starts (lists ranked by relevance or counts, not keys)."""
         if self.cursor is None:
             return 0
-        try:
-            (start,) = self.cursor
-            return int(start)
-        except (TypeError, ValueError):
-            raise InvalidParameter("cursor", "not a cursor this API issued") from None
+        match self.cursor:
+            case [int(start)] if 0 <= start <= MAX_INT:
+                return start
+        raise InvalidParameter("cursor", NOT_ISSUED)
 
 
 async def paging(
@@ -237,15 +246,49 @@ async def paging(
     ] = "-date",
 ) -> Paging:
     """Validate paging parameters and decode the cursor, which must belong to this query."""
-    scope = _scope(request)
-    key = decode_cursor(cursor, scope) if cursor else None
+    scope = CursorScope(_scope(request), await _cursor_secret(request))
+    shape = CURSOR_SHAPES.get(request.url.path)
+    key = decode_cursor(cursor, scope, shape=shape) if cursor else None
     return Paging(limit=limit, newest_first=sort == "-date", cursor=key, scope=scope)
 
 
 PagingDep = Annotated[Paging, Depends(paging)]
 
-# Cursors are signed so that an edited one is refused instead of silently paging wrong.
-_CURSOR_KEY = b"learnlog cursor v1"
+NOT_ISSUED = "not a cursor this API issued"
+MAC_BYTES = 12
+# Integer ranges of the columns cursor values are compared with: PostgreSQL casts bound
+# parameters to the column's type, so a larger value is an error there, not an empty page.
+MAX_INT = 2**31 - 1
+MAX_BIGINT = 2**63 - 1
+
+# What each value of a cursor key may be. `day`: a date (YYYY-MM-DD) or null; `int`:
+# 0..MAX_INT (positions, offsets, counts); `bigint`: 0..MAX_BIGINT (ids); `text`: a
+# string of at most MAX_SLUG characters.
+CursorSlot = Literal["day", "int", "bigint", "text"]
+MAX_SLUG = 255
+
+# The keys each list's cursors carry, by path (the routes encode them so). A cursor whose
+# payload has another shape was not issued by this API, even when its signature holds.
+CURSOR_SHAPES: dict[str, tuple[CursorSlot, ...]] = {
+    "/entries": ("day", "bigint", "int"),  # date, post id, position in the post
+    "/posts": ("day", "bigint"),  # date, post id
+    "/links": ("bigint",),  # link id
+    "/search": ("int",),  # offset
+    "/urls": ("int",),  # offset
+    "/domains": ("int", "text"),  # post count, slug
+}
+
+
+async def _cursor_secret(request: Request) -> bytes:
+    """The database's cursor secret: read once per process, in the threadpool that once."""
+    engine = request.app.state.engine
+    found = cached_cursor_secret(engine)
+    if found is not None:
+        return found
+    try:
+        return await run_in_threadpool(cursor_secret, engine)
+    except SQLAlchemyError as error:
+        raise Unavailable(f"the database cannot answer: {type(error).__name__}") from None
 
 
 # Parameters that add to an answer without changing which items its pages hold.
@@ -260,27 +303,82 @@ def _scope(request: Request) -> str:
     ).hexdigest()
 
 
-def encode_cursor(key: list[Any], scope: str) -> str:
+def _mac(secret: bytes, payload: bytes) -> bytes:
+    return hmac.new(secret, payload, hashlib.sha256).digest()[:MAC_BYTES]
+
+
+def encode_cursor(key: list[Any], scope: CursorScope) -> str:
     """Sign and encode a page position for this query."""
-    payload = json.dumps([scope, key], separators=(",", ":"), default=str).encode()
-    mac = hmac.new(_CURSOR_KEY, payload, hashlib.sha256).digest()[:12]
-    return base64.urlsafe_b64encode(mac + payload).decode().rstrip("=")
+    payload = json.dumps([scope.digest, key], separators=(",", ":"), default=str).encode()
+    return base64.urlsafe_b64encode(_mac(scope.secret, payload) + payload).decode().rstrip("=")
 
 
-def decode_cursor(token: str, scope: str) -> list[Any]:
-    """The page position inside a cursor; 422 when it was altered or belongs elsewhere."""
+def decode_cursor(
+    token: str, scope: CursorScope, *, shape: tuple[CursorSlot, ...] | None = None
+) -> list[Any]:
+    """The page position inside a cursor; 422 when it was altered or belongs elsewhere.
+
+    The payload is checked even when its signature holds (a leaked or old secret must not
+    reach a query): a list of values of the route's `shape`, or, for a route declaring
+    none, of scalars in the ranges every engine holds.
+    """
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     except (binascii.Error, ValueError):
-        raise InvalidParameter("cursor", "not a cursor this API issued") from None
-    mac, payload = raw[:12], raw[12:]
-    expected = hmac.new(_CURSOR_KEY, payload, hashlib.sha256).digest()[:12]
-    if len(raw) <= 12 or not hmac.compare_digest(mac, expected):
-        raise InvalidParameter("cursor", "not a cursor this API issued")
-    found_scope, key = json.loads(payload)
-    if found_scope != scope:
+        raise InvalidParameter("cursor", NOT_ISSUED) from None
+    mac, payload = raw[:MAC_BYTES], raw[MAC_BYTES:]
+    if not payload or not hmac.compare_digest(mac, _mac(scope.secret, payload)):
+        raise InvalidParameter("cursor", NOT_ISSUED)
+    try:
+        document = json.loads(payload, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):
+        raise InvalidParameter("cursor", NOT_ISSUED) from None
+    match document:
+        case [str(found_scope), list(key)]:
+            pass
+        case _:
+            raise InvalidParameter("cursor", NOT_ISSUED)
+    if found_scope != scope.digest:
         raise InvalidParameter("cursor", "belongs to a different query; start again without it")
-    return list(key)
+    if not _valid_key(key, shape):
+        raise InvalidParameter("cursor", NOT_ISSUED)
+    return key
+
+
+def _refuse_constant(name: str) -> Any:
+    """NaN and Infinity are no JSON, and no cursor holds them."""
+    raise ValueError(name)
+
+
+def _valid_key(key: list[Any], shape: tuple[CursorSlot, ...] | None) -> bool:
+    """True when `key` has `shape` (or, without one, holds 1-4 plain values in range)."""
+    if shape is None:
+        return 1 <= len(key) <= 4 and all(
+            value is None or _fits(value, "bigint") or _fits(value, "text") for value in key
+        )
+    return len(key) == len(shape) and all(
+        _fits(value, slot) for value, slot in zip(key, shape, strict=True)
+    )
+
+
+def _fits(value: Any, slot: CursorSlot) -> bool:
+    """True when `value` is what a cursor slot of kind `slot` holds."""
+    if slot == "day":
+        if value is None:
+            return True
+        if not isinstance(value, str) or len(value) != len("YYYY-MM-DD"):
+            return False
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            return False
+        return True
+    if slot == "text":
+        return isinstance(value, str) and len(value) <= MAX_SLUG and "\x00" not in value
+    # bool is an int to Python, never to a cursor.
+    if not isinstance(value, int) or isinstance(value, bool):
+        return False
+    return 0 <= value <= (MAX_INT if slot == "int" else MAX_BIGINT)
 
 
 def next_url(request: Request, response: Response, token: str | None) -> str | None:
@@ -299,9 +397,9 @@ _SINGLE_VALUED: dict[int, tuple[Dependant, frozenset[str]]] = {}
 
 def _single_valued(dependant: Dependant) -> Iterator[str]:
     """The query parameters a route reads one value of, its dependencies' included."""
-    for field in dependant.query_params:
-        if get_origin(field.field_info.annotation) is not list:
-            yield field.alias
+    for param in dependant.query_params:
+        if get_origin(param.field_info.annotation) is not list:
+            yield param.alias
     for sub in dependant.dependencies:
         yield from _single_valued(sub)
 
