@@ -5,7 +5,6 @@ from pathlib import Path
 import httpx
 from fastapi.testclient import TestClient
 
-from app.api.memo import PerVersion
 from tests.conftest import Ingest
 
 
@@ -105,21 +104,6 @@ def test_vocabularies_follow_each_ingest(
     assert _counts(seeded.get("/hosts"))["zebra.example"] == 1
     after = {item["slug"] for item in seeded.get("/domains").json()["items"]}
     assert after == domains | {"zoology"}
-
-
-def test_kept_answers_are_bounded_per_version() -> None:
-    memo: PerVersion[int] = PerVersion(max_keys=2)
-    computed: list[str] = []
-
-    def answer(key: str) -> int:
-        computed.append(key)
-        return len(computed)
-
-    for key in ["a", "b", "c", "a", "b", "c"]:
-        memo.get(1, key, lambda key=key: answer(key))  # type: ignore[misc]
-    assert computed == ["a", "b", "c", "c"], "two kept; the third computed each time"
-    memo.get(2, "a", lambda: answer("a"))
-    assert computed[-1] == "a", "a new version starts afresh"
 
 
 def test_health_and_readiness(seeded: TestClient) -> None:
