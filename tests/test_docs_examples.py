@@ -446,6 +446,8 @@ def settings_table() -> list[str]:
             default = field.default_factory()  # type: ignore[call-arg]
         if default is None:
             shown = "unset"
+        elif default == "":
+            shown = "empty"
         elif isinstance(default, list | dict):
             shown = f"`{json.dumps(default, default=str)}`"
         elif isinstance(default, bool):
