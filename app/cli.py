@@ -35,6 +35,8 @@ from app.settings import Settings
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from sqlalchemy import Engine
+
     from app.ingest.pipeline import RunSummary
 
 cli = typer.Typer(
@@ -76,20 +78,14 @@ def ingest(
 def _ingest_folders(choice: DatabaseChoice, *, drafts: bool, busy_ok: bool = False) -> bool:
     """Ingest every configured folder in turn; True when any file failed. Exit 2 when a
     run cannot start (unless `busy_ok` and only because another ingest is running)."""
+    from sqlalchemy.exc import OperationalError
+
     from app.db import SchemaBehindError, ensure_schema, make_engine
     from app.folders.config import FolderConfigError
     from app.ingest.folder import OtherFolderError
-    from app.ingest.lock import IngestBusy
-    from app.ingest.pipeline import run_ingest
+    from app.ingest.lock import IngestBusy, ingest_lock
 
-    settings = choice.settings
     engine = make_engine(choice.url)
-    try:
-        ensure_schema(engine)
-    except SchemaBehindError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
-
     progress = Progress(
         TextColumn("[bold]ingest"),
         BarColumn(),
@@ -101,24 +97,13 @@ def _ingest_folders(choice: DatabaseChoice, *, drafts: bool, busy_ok: bool = Fal
     )
     failed = False
     try:
-        for root in settings.folders():  # one run per folder
-            with progress:
-                task = progress.add_task("files", total=None)
-                summary = run_ingest(
-                    engine,
-                    root,
-                    max_file_bytes=settings.max_file_bytes,
-                    aliases_file=settings.resolved_aliases_file(root),
-                    workers=settings.ingest_workers,
-                    include_drafts=drafts,
-                    on_start=functools.partial(_set_total, progress, task),
-                    on_file=functools.partial(_advance, progress, task),
-                    exclusive=choice.own,
-                    keep_runs=settings.keep_runs,
-                    keep_failed_runs=settings.keep_failed_runs,
-                )
-            _print_summary(summary)
-            failed = failed or bool(summary.failed)
+        # The lock covers the first migration too: two first runs never migrate at once.
+        with ingest_lock(engine):
+            ensure_schema(engine)
+            failed = _run_each_folder(choice, engine, progress, drafts=drafts)
+    except SchemaBehindError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
     except IngestBusy as busy:
         if busy_ok:
             console.print(f"{busy}: serving what the database holds", highlight=False)
@@ -128,8 +113,42 @@ def _ingest_folders(choice: DatabaseChoice, *, drafts: bool, busy_ok: bool = Fal
     except (FolderConfigError, OtherFolderError) as error:
         console.print(f"[red]error:[/red] {error}", highlight=False)
         raise typer.Exit(2) from None
+    except OperationalError as error:  # nothing to connect to: say so, without a traceback
+        reason = str(error.orig or error).strip().splitlines()[0]
+        console.print(f"[red]error:[/red] cannot use the database: {reason}", highlight=False)
+        raise typer.Exit(2) from None
     finally:
         engine.dispose()
+    return failed
+
+
+def _run_each_folder(
+    choice: DatabaseChoice, engine: "Engine", progress: Progress, *, drafts: bool
+) -> bool:
+    """One run per configured folder, the lock held; True when any file failed."""
+    from app.ingest.pipeline import run_ingest
+
+    settings = choice.settings
+    failed = False
+    for root in settings.folders():
+        with progress:
+            task = progress.add_task("files", total=None)
+            summary = run_ingest(
+                engine,
+                root,
+                max_file_bytes=settings.max_file_bytes,
+                aliases_file=settings.resolved_aliases_file(root),
+                workers=settings.ingest_workers,
+                include_drafts=drafts,
+                on_start=functools.partial(_set_total, progress, task),
+                on_file=functools.partial(_advance, progress, task),
+                exclusive=choice.own,
+                keep_runs=settings.keep_runs,
+                keep_failed_runs=settings.keep_failed_runs,
+                locked=True,
+            )
+        _print_summary(summary)
+        failed = failed or bool(summary.failed)
     return failed
 
 
@@ -266,10 +285,19 @@ def _migrate(url: str) -> None:
     """Apply migrations; exit 2 with the database's own reason when it cannot be reached."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from app.db import SCHEMA_HEAD, make_engine, schema_revision
     from app.db import migrate as run_migrations
+    from app.ingest.lock import IngestBusy, ingest_lock
 
+    engine = make_engine(url)
     try:
-        run_migrations(url)
+        if schema_revision(engine) != SCHEMA_HEAD:
+            # Under the ingest lock: a second first run waits, then finds nothing to do.
+            with ingest_lock(engine, wait=_MIGRATION_WAIT_SECONDS):
+                run_migrations(url)
+    except IngestBusy as busy:
+        console.print(f"[red]error:[/red] cannot migrate: {busy}; try again when it has finished")
+        raise typer.Exit(2) from None
     except SQLAlchemyError as error:
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
         hint = ""
@@ -277,6 +305,12 @@ def _migrate(url: str) -> None:
             hint = " (create it first: createdb, or CREATE DATABASE in psql)"
         console.print(f"[red]error:[/red] cannot migrate the database: {reason}{hint}")
         raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
+
+
+# A migration waits this long for an ingest holding the database to finish.
+_MIGRATION_WAIT_SECONDS = 600
 
 
 @contextlib.contextmanager

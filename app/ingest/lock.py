@@ -9,6 +9,7 @@ process dies. In-memory SQLite databases belong to one process: a thread lock su
 import fcntl
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,14 +21,40 @@ ADVISORY_KEY = 0x6C6561726E6C6F67  # "learnlog"
 
 _memory_lock = threading.Lock()
 
+# How often a waiting caller tries the lock again.
+_RETRY_SECONDS = 0.1
+
 
 class IngestBusy(RuntimeError):
     """Another ingest holds this database's lock."""
 
 
 @contextmanager
-def ingest_lock(engine: Engine) -> Iterator[None]:
-    """Hold the database's ingest lock for the block, or raise IngestBusy at once."""
+def ingest_lock(engine: Engine, *, wait: float = 0) -> Iterator[None]:
+    """Hold the database's ingest lock for the block; raise IngestBusy when another holder
+    keeps it for longer than `wait` seconds (0: do not wait).
+
+    Migrations take it too (waiting), so that two first runs never migrate at once.
+    """
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            with _held(engine):
+                yield
+            return
+        except _Taken as taken:
+            if time.monotonic() >= deadline:
+                raise IngestBusy(str(taken)) from None
+        time.sleep(_RETRY_SECONDS)
+
+
+class _Taken(Exception):
+    """The lock is held elsewhere (raised before the block runs, never from inside it)."""
+
+
+@contextmanager
+def _held(engine: Engine) -> Iterator[None]:
+    """Hold the lock for the block, or raise _Taken at once."""
     if engine.dialect.name == "postgresql":
         with _advisory(engine):
             yield
@@ -35,7 +62,7 @@ def ingest_lock(engine: Engine) -> Iterator[None]:
     database = engine.url.database
     if not database or database == ":memory:":
         if not _memory_lock.acquire(blocking=False):
-            raise IngestBusy("another ingest is running in this process")
+            raise _Taken("another ingest is running in this process")
         try:
             yield
         finally:
@@ -51,7 +78,7 @@ def _advisory(engine: Engine) -> Iterator[None]:
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")
         held = conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_KEY})
         if not held.scalar_one():
-            raise IngestBusy("another ingest is running on this database")
+            raise _Taken("another ingest is running on this database")
         try:
             yield
         finally:
@@ -65,7 +92,7 @@ def _file_lock(path: Path) -> Iterator[None]:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise IngestBusy("another ingest is running on this database") from None
+            raise _Taken("another ingest is running on this database") from None
         try:
             yield
         finally:
