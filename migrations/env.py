@@ -50,6 +50,11 @@ def run_migrations_online() -> None:
 
 def _run(connection: object) -> None:
     """Configure the context on `connection` and run the pending revisions."""
+    if connection.dialect.name == "sqlite":  # type: ignore[attr-defined]
+        # A batch migration rebuilds a table by dropping it: with foreign keys enforced,
+        # dropping `posts` would delete every section, entry and link below it. (Only
+        # possible outside a transaction, hence on the driver's connection.)
+        connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[attr-defined]
     context.configure(
         connection=connection,  # type: ignore[arg-type]
         target_metadata=target_metadata,

@@ -30,6 +30,9 @@ def upgrade() -> None:
     """Apply this revision."""
     op.add_column("entries", sa.Column("doc", sa.Text(), server_default="", nullable=False))
     op.add_column("entries", sa.Column("domain_path", sa.Text(), server_default="", nullable=False))
+    # The new columns hold derived data that only parsing fills: stored posts (after a
+    # downgrade and this upgrade, say) must be parsed again by the next ingest.
+    op.execute("UPDATE posts SET parser_version = 0")
 
 
 def downgrade() -> None:

@@ -94,6 +94,9 @@ def upgrade() -> None:
             batch_op.f("ix_posts_created_version"), ["created_version"], unique=False
         )
     op.execute("UPDATE posts SET created_version = content_version")
+    # The new columns hold derived data that only parsing fills: stored posts (after a
+    # downgrade and this upgrade, say) must be parsed again by the next ingest.
+    op.execute("UPDATE posts SET parser_version = 0")
 
     dialect = op.get_bind().dialect.name
     for statement in {"sqlite": SQLITE_UP, "postgresql": POSTGRESQL_UP}.get(dialect, []):
