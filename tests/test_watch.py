@@ -1,9 +1,6 @@
 """`learnlog serve --watch`: saved files reach the API within seconds; noise does not."""
 
-import os
 import shutil
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -11,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import Engine, text
 
 from app import watch
 from app.db import make_engine
@@ -18,8 +16,12 @@ from app.ingest.lock import ingest_lock
 from app.ingest.pipeline import RunSummary
 from app.settings import Settings
 from app.watch import ContentWatcher
-from tests.conftest import REPO
-from tests.servers import free_port
+from tests.conftest import SEED
+from tests.servers import learnlog_server
+
+# Waits end as soon as their condition holds: the deadline only bounds a failure, so it
+# can be generous enough for a cold start on a loaded machine.
+DEADLINE_S = 60.0
 
 NEW_POST = """---
 title: Watched
@@ -30,7 +32,7 @@ date: 2030-01-01
 """
 
 
-def _wait_for(check: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
+def _wait_for(check: Callable[[], bool], what: str, timeout: float = DEADLINE_S) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
@@ -97,11 +99,11 @@ def test_a_held_ingest_lock_is_waited_out(
     try:
         with ingest_lock(engine):  # as another process's ingest would hold it
             watcher.start()
-            _wait_for(lambda: bool(troubles), "the watcher to find the lock taken", 5)
+            _wait_for(lambda: bool(troubles), "the watcher to find the lock taken")
             time.sleep(0.3)  # a few more tries, each without a word
             assert troubles == ["another ingest is running: waiting for it to finish"]
             assert not runs
-        _wait_for(lambda: bool(runs), "the run once the lock is free", 5)
+        _wait_for(lambda: bool(runs), "the run once the lock is free")
     finally:
         watcher.stop()
         engine.dispose()
@@ -123,10 +125,10 @@ def test_a_failed_run_does_not_stop_the_watching(
 
     monkeypatch.setattr(watch, "run_ingest", flaky_ingest)
     with _watcher(folder, tmp_path, on_run=runs.append, on_trouble=troubles.append):
-        _wait_for(lambda: bool(troubles), "the failing run", 5)
+        _wait_for(lambda: bool(troubles), "the failing run")
         assert troubles == ["ingest failed: RuntimeError: database went away"]
         (folder / "one.md").write_text("* one\n")
-        _wait_for(lambda: bool(runs), "a run after the failure", 5)
+        _wait_for(lambda: bool(runs), "a run after the failure")
     assert len(calls) == 2
 
 
@@ -143,7 +145,7 @@ def test_swap_and_backup_files_trigger_nothing(
 
     monkeypatch.setattr(watch, "run_ingest", fake_ingest)
     with _watcher(folder, tmp_path):
-        assert started.wait(5)
+        assert started.wait(DEADLINE_S)
         time.sleep(0.2)  # let the watcher settle on the folder
         for name in (".post.md.swp", "post.md~", ".#post.md", "4913.txt", "notes.txt"):
             (folder / name).write_text("x")
@@ -155,48 +157,16 @@ def test_swap_and_backup_files_trigger_nothing(
 
 @pytest.fixture
 def server(folder: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """`learnlog serve --watch` on a free port; yields its base URL and its log file."""
-    port = free_port()
+    """`learnlog serve --watch` on a free port; yields its base URL and its log file.
+
+    The shared helper waits for /healthz under a generous deadline without a proxy in
+    the way, and stops the server's whole process group on every path.
+    """
     log = tmp_path / "serve.log"
-    env = {**os.environ, "LEARNLOG_CONTENT_DIR": str(folder), "LEARNLOG_INGEST_WORKERS": "1"}
-    env.pop("LEARNLOG_DATABASE_URL", None)
-    command = [
-        sys.executable,
-        "-m",
-        "app.cli",
-        "serve",
-        "--watch",
-        "--port",
-        str(port),
-        "--database-url",
-        f"sqlite:///{tmp_path / 'db.sqlite'}",
-    ]
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            command, cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-
-        def healthy() -> bool:
-            if process.poll() is not None:
-                pytest.fail(f"server exited early:\n{log.read_text()}")
-            try:
-                return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        _wait_for(healthy, "/healthz")
+    env = {"LEARNLOG_CONTENT_DIR": str(folder), "LEARNLOG_INGEST_WORKERS": "1"}
+    database = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    with learnlog_server(database, log, "--watch", env=env, clean_exit=True) as base:
         yield base, log
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-            pytest.fail(f"server did not stop on SIGTERM:\n{log.read_text()}")
-    assert process.returncode == 0, log.read_text()
 
 
 def test_saved_files_reach_the_api(server: tuple[str, Path], folder: Path) -> None:
@@ -226,3 +196,80 @@ def test_saved_files_reach_the_api(server: tuple[str, Path], folder: Path) -> No
     assert "watching" in output
     for change in ("1 added", "1 updated", "1 deleted"):
         assert change in output
+
+
+def _stored_paths(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return sorted(conn.execute(text("SELECT source_path FROM posts")).scalars())
+
+
+@pytest.mark.parametrize("how", ["deleted", "moved-away"])
+def test_a_content_folder_cloned_again_is_watched_again(
+    engine: Engine, folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    settings = Settings(content_dir=folder, database_url=url)
+    runs: list[RunSummary] = []
+    troubles: list[str] = []
+    looks: list[bool] = []  # each look for posts in the folder once it is back
+    real_holds_markdown = watch._holds_markdown
+
+    def holds_markdown(root: Path) -> bool:
+        looks.append(real_holds_markdown(root))
+        return looks[-1]
+
+    monkeypatch.setattr(watch, "_holds_markdown", holds_markdown)
+    watcher = ContentWatcher(settings, quiet_ms=50, on_run=runs.append, on_trouble=troubles.append)
+    with watcher:
+        _wait_for(lambda: bool(runs), "the first run")
+        seed = _stored_paths(engine)
+        assert runs[0].added == 1
+        # `rm -rf content && git clone ...`: gone, then back with only `.git` for a while.
+        if how == "deleted":
+            shutil.rmtree(folder)
+        else:
+            folder.rename(tmp_path / "old-content")
+        _wait_for(lambda: any(" is gone: " in t for t in troubles), "the folder to be missed")
+        folder.mkdir()
+        (folder / ".git").mkdir()
+        (folder / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+        _wait_for(lambda: looks.count(False) >= 3, "a few looks at the folder without posts")
+        assert _stored_paths(engine) == seed  # a missing or empty new folder deletes nothing
+        assert len(runs) == 1
+        shutil.copyfile(SEED, folder / SEED.name)
+        (folder / "watched.md").write_text(NEW_POST.format(text="after the clone"))
+        _wait_for(lambda: len(runs) >= 2, "the run once the folder is back")
+        (folder / "later.md").write_text(NEW_POST.format(text="edited after the clone"))
+        _wait_for(lambda: "later.md" in _stored_paths(engine), "a later save to be watched")
+    gone = [t for t in troubles if " is gone: " in t]
+    assert gone == [
+        f"{folder.resolve()} is gone: serving the posts ingested last until it holds posts again"
+    ]
+    assert not [t for t in troubles if t.startswith("ingest failed")]
+    assert (runs[1].added, runs[1].unchanged, runs[1].deleted) == (1, 1, 0)
+    assert _stored_paths(engine) == sorted([*seed, "later.md", "watched.md"])
+
+
+def test_a_folder_replaced_between_two_events_is_watched_again(
+    engine: Engine, folder: Path, tmp_path: Path
+) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    settings = Settings(content_dir=folder, database_url=url)
+    runs: list[RunSummary] = []
+    troubles: list[str] = []
+    watcher = ContentWatcher(settings, quiet_ms=50, on_run=runs.append, on_trouble=troubles.append)
+    with watcher:
+        _wait_for(lambda: bool(runs), "the first run")
+        # Swapped in one step: the old watch sees the old folder go, never the new one.
+        staged = tmp_path / "staged"
+        staged.mkdir()
+        shutil.copyfile(SEED, staged / SEED.name)
+        (staged / "watched.md").write_text(NEW_POST.format(text="swapped in"))
+        old = tmp_path / "old"
+        folder.rename(old)
+        staged.rename(folder)
+        _wait_for(lambda: len(runs) >= 2, "the run on the new folder")
+        (folder / "later.md").write_text(NEW_POST.format(text="saved later"))
+        _wait_for(lambda: "later.md" in _stored_paths(engine), "a later save to be watched")
+    assert (runs[1].added, runs[1].unchanged) == (1, 1)
+    assert _stored_paths(engine) == sorted([SEED.name, "later.md", "watched.md"])
