@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -111,7 +112,7 @@ def _ingest_folders(choice: DatabaseChoice, *, drafts: bool, busy_ok: bool = Fal
         console.print(f"[red]error:[/red] {busy}; try again when it has finished")
         raise typer.Exit(2) from None
     except (FolderConfigError, OtherFolderError) as error:
-        console.print(f"[red]error:[/red] {error}", highlight=False)
+        console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
         raise typer.Exit(2) from None
     except OperationalError as error:  # nothing to connect to: say so, without a traceback
         reason = str(error.orig or error).strip().splitlines()[0]
@@ -164,7 +165,9 @@ def _print_failures(summary: "RunSummary") -> None:
     """Every file that failed, with the place and the reason."""
     for problem in summary.failures:
         where = f"{problem.path}:{problem.line}" if problem.line else problem.path
-        console.print(f"[red]failed[/red]  {where}: {problem.reason}", highlight=False)
+        console.print(
+            f"[red]failed[/red]  {escape(where)}: {escape(problem.reason)}", highlight=False
+        )
 
 
 def _print_summary(summary: "RunSummary") -> None:
@@ -178,7 +181,9 @@ def _print_summary(summary: "RunSummary") -> None:
     _print_failures(summary)
     for problem in summary.warnings:
         where = f"{problem.path}:{problem.line}" if problem.line else problem.path
-        console.print(f"[yellow]warning[/yellow] {where}: {problem.reason}", highlight=False)
+        console.print(
+            f"[yellow]warning[/yellow] {escape(where)}: {escape(problem.reason)}", highlight=False
+        )
     console.print(
         f"content version {summary.content_version}, {summary.seconds:.2f} s", highlight=False
     )
@@ -267,7 +272,7 @@ def serve(
     try:
         open_current(choice.url).dispose()
     except DatabaseNotReady as error:
-        console.print(f"[red]error:[/red] {error}", highlight=False)
+        console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
         raise typer.Exit(2) from None
     watching = _watching(settings) if watch else contextlib.nullcontext()
     with watching:
@@ -276,9 +281,25 @@ def serve(
             # environment: pass the command line's choices on that way.
             os.environ["LEARNLOG_DATABASE_URL"] = settings.database_url
             os.environ["LEARNLOG_READER"] = "true" if settings.reader else "false"
-            uvicorn.run("app.main:create_app", factory=True, host=host, port=port, reload=True)
+            uvicorn.run(
+                "app.main:create_app",
+                factory=True,
+                host=host,
+                port=port,
+                reload=True,
+                timeout_keep_alive=KEEP_ALIVE_SECONDS,
+            )
         else:
-            uvicorn.run(create_app(settings), host=host, port=port)
+            uvicorn.run(
+                create_app(settings), host=host, port=port, timeout_keep_alive=KEEP_ALIVE_SECONDS
+            )
+
+
+# How long an idle connection stays open. Longer than a client keeps one for reuse (5 s
+# for httpx and requests, 60 s behind nginx or a cloud load balancer): at uvicorn's own
+# 5 s, the server closed connections just as clients sent their next request on them, and
+# those requests failed with no answer (a read error on the client, nothing in our log).
+KEEP_ALIVE_SECONDS = 75
 
 
 def _migrate(url: str) -> None:
@@ -412,7 +433,7 @@ def export(
     try:
         engine = source_engine(settings.database_url)
     except ExportError as error:
-        console.print(f"[red]error:[/red] {error}", highlight=False)
+        console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
         raise typer.Exit(2) from None
     try:
         if export_format is ExportFormat.sqlite:
@@ -551,7 +572,7 @@ def check(
     try:
         report = lint(paths or [], settings, ignore=ignore or ())
     except LintUsageError as error:
-        console.print(f"[red]error:[/red] {error}", highlight=False)
+        console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
         raise typer.Exit(2) from None
     if output_format is CheckFormat.json:
         sys.stdout.write(report.to_json() + "\n")
@@ -612,7 +633,7 @@ def new(
     try:
         path = write_new_post(root, day=day.date() if day else dt.date.today(), title=title)
     except NewPostError as error:
-        console.print(f"[red]error:[/red] {error}", highlight=False)
+        console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
         raise typer.Exit(1) from None
     sys.stdout.write(f"{path}\n")
 
@@ -638,7 +659,7 @@ def stats(
     try:
         engine = open_database(settings.database_url)
     except StatsError as error:
-        console.print(f"[red]error:[/red] {error}", highlight=False)
+        console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
         raise typer.Exit(2) from None
     try:
         figures = collect(engine, include_drafts=drafts)

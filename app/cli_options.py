@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from app.settings import Settings
 
@@ -73,7 +74,7 @@ def choose_database(
                 checked_folder(configured)
         choice = DatabaseChoice(settings)
     except FolderError as error:
-        console.print(f"[red]error:[/red] {error}", highlight=False)
+        console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
         raise typer.Exit(2) from None
     if choice.own:
         console.print(f"database: {choice.url.removeprefix('sqlite:///')}", highlight=False)

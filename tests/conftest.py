@@ -5,6 +5,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 from hypothesis.configuration import set_hypothesis_home_dir
 from sqlalchemy import Engine, text
@@ -30,6 +31,37 @@ _TABLES = (
 def pytest_configure(config: pytest.Config) -> None:
     """Hypothesis keeps its caches in the session's tmp folder, never in the project."""
     set_hypothesis_home_dir(config._tmp_path_factory.getbasetemp() / "hypothesis")
+
+
+# Helpers Python itself keeps for the life of the interpreter: not processes a test left.
+_INTERPRETER_HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_process_left_behind() -> Iterator[None]:
+    """The suite ends with no process it started still running (servers, ingests, workers)."""
+    yield
+    children = [
+        child
+        for child in psutil.Process().children(recursive=True)
+        if not any(helper in " ".join(_cmdline(child)) for helper in _INTERPRETER_HELPERS)
+    ]
+    # Processes told to stop a moment ago may still be on their way out.
+    _, alive = psutil.wait_procs(children, timeout=15)
+    for child in alive:
+        child.kill()
+    if alive:
+        pytest.fail(
+            "processes left running by the tests (now killed): "
+            + "; ".join(" ".join(_cmdline(child))[:200] for child in alive)
+        )
+
+
+def _cmdline(process: psutil.Process) -> list[str]:
+    try:
+        return process.cmdline()
+    except psutil.Error:
+        return []
 
 
 def postgres_url_or_skip() -> str:

@@ -79,3 +79,14 @@ def test_every_command_is_documented_with_an_example(command: tuple[str, ...]) -
     result = runner.invoke(cli, [*command, "--help"])
     assert result.exit_code == 0
     assert "Example: learnlog " + " ".join(command) in " ".join(result.output.split())
+
+
+def test_names_that_look_like_markup_are_printed_as_written(tmp_path: Path) -> None:
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    (folder / "a[b] [bold]x.md").write_text("---\ndate: [\n---\n")
+    (folder / "fine.md").write_text("* fine\n")
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    result = runner.invoke(cli, ["ingest", str(folder), "--database-url", url])
+    assert result.exit_code == 1, result.output
+    assert "failed  a[b] [bold]x.md:" in result.output

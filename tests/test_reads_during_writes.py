@@ -6,8 +6,10 @@ sees half of a post: a post that is listed has all its entries, in its own page 
 """
 
 import asyncio
+import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -24,6 +26,7 @@ from tests.servers import learnlog_server
 POSTS = 2_000
 READERS = 50
 PAUSE_SECONDS = 0.2
+INGEST_DEADLINE_SECONDS = 600
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -141,9 +144,15 @@ def test_readers_never_see_errors_or_half_written_posts(database_url: str, tmp_p
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
+            start_new_session=True,  # its own process group: its parser workers with it
         )
-        asyncio.run(_readers(base, writing, findings))
-        _, ingest_errors = writing.communicate()
+        try:
+            asyncio.run(_readers(base, writing, findings))
+            _, ingest_errors = writing.communicate(timeout=INGEST_DEADLINE_SECONDS)
+        finally:
+            if writing.poll() is None:  # the readers failed: stop the ingest and its workers
+                os.killpg(writing.pid, signal.SIGKILL)
+                writing.wait()
     assert writing.returncode == 0, ingest_errors
     server_log = log.read_text()
     assert "database is locked" not in server_log

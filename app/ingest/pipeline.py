@@ -36,6 +36,7 @@ from app.ingest.discover import (
     hash_bytes,
     normalise,
     read_bytes,
+    read_regular_file,
     read_source,
 )
 from app.ingest.folder import resolve_folder
@@ -52,6 +53,8 @@ _BATCH = 8
 _WRITE_BATCH = 50
 _WRITE_SECONDS = 0.5
 _PUBLISH_STEPS = 20
+# An aliases file is a short list of headings; anything far larger is a mistake.
+_ALIASES_MAX_BYTES = 1024 * 1024
 _MAX_WRITE_BATCH = 500
 _MAX_WRITE_SECONDS = 5.0
 _BATCHES_IN_FLIGHT_PER_WORKER = 4
@@ -223,7 +226,13 @@ def _load(
                 )
 
     found = {source.path for source in sources}
-    gone = [post.id for path, post in stored.items() if path not in found]
+    # A refused file or folder keeps what was stored of it, as a file that fails to parse does.
+    kept = tuple(path for path, _ in refused)
+    gone = [
+        post.id
+        for path, post in stored.items()
+        if path not in found and not any(path == r or path.startswith(r + "/") for r in kept)
+    ]
     writer.delete_posts(gone)
     summary.deleted = len(gone)
     renamed = {
@@ -485,12 +494,16 @@ def _apply_aliases(
         aliases, digest = {}, ""
     else:
         try:
-            loaded = normalise(aliases_file.read_bytes())
+            loaded = normalise(read_regular_file(aliases_file, _ALIASES_MAX_BYTES))
             aliases = parse_aliases(loaded.text)
         except ParseError as error:
             summary.failures.append(
                 RecordedProblem("error", str(aliases_file), error.line, error.reason)
             )
+            return
+        except OSError as error:  # gone or unreadable since it was looked at
+            reason = f"cannot read the aliases file: {error.strerror or error}"
+            summary.failures.append(RecordedProblem("error", str(aliases_file), None, reason))
             return
         digest = hashlib.blake2b(repr(sorted(aliases.items())).encode(), digest_size=16).hexdigest()
     writer.apply_aliases(aliases, digest)

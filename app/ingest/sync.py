@@ -30,7 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.entry_docs import build_doc, domain_path
 from app.ingest import PARSER_VERSION, fulltext
 from app.ingest.identity import stable_id
-from app.ingest.problems import Problem
+from app.ingest.problems import Problem, escaped
 from app.models import (
     ALIASES,
     CATEGORIES,
@@ -200,7 +200,8 @@ class Writer:
     def abandon_run(self, run_id: int, error: BaseException) -> None:
         """End a run that an error or a signal stopped: interrupted, or failed with why."""
         interrupted = isinstance(error, KeyboardInterrupt | SystemExit)
-        reason = f"the run stopped: {type(error).__name__}: {error}".strip().rstrip(":")
+        # Escaped: an error may quote a file name that is not UTF-8.
+        reason = escaped(f"the run stopped: {type(error).__name__}: {error}".strip().rstrip(":"))
         try:
             with self.engine.begin() as conn:
                 conn.execute(

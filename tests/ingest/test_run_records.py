@@ -1,5 +1,6 @@
 """Every run ends its record, leaves no unused term behind, and history stays bounded."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,19 @@ def test_large_runs_publish_in_fewer_larger_steps() -> None:
     assert huge.due(500, 0.1)
     assert not huge.due(499, 0.1)
     assert huge.due(1, 5.1)
+
+
+def test_a_file_refused_by_discovery_keeps_what_was_stored_of_it(
+    tmp_path: Path, engine: Engine, ingest: Ingest
+) -> None:
+    folder = _folder(tmp_path)
+    ingest(folder)
+    post = folder / "2024-01-01-log.md"
+    post.unlink()
+    os.mkfifo(post)  # what a bad restore or a tool's socket might leave under the same name
+    summary = ingest(folder)
+    assert summary.failed == 1
+    assert summary.deleted == 0
+    with engine.connect() as conn:
+        kept = conn.execute(text("SELECT count(*) FROM posts")).scalar_one()
+    assert kept == 3
