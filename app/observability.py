@@ -18,7 +18,7 @@ from typing import Any, Literal, TextIO
 import orjson
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, RowMapping, func, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -101,6 +101,34 @@ class IngestCollector(Collector):
         )
         up.add_metric([], 1 if figures is not None else 0)
         return [up, *(figures or [])]
+
+
+class IndexCollector:
+    """How often this process built its in-memory entry index, and for which version."""
+
+    def __init__(self, holder: Callable[[], Any]) -> None:
+        self._holder = holder
+
+    def collect(self) -> Iterable[Metric]:
+        """The build count and the version of the index in use (absent before the first)."""
+        holder = self._holder()
+        if holder is None:
+            return []
+        builds = CounterMetricFamily(
+            "learnlog_entry_index_builds",
+            "Entry indexes this process built (once per content version it served at most).",
+        )
+        builds.add_metric([], holder.builds)
+        figures: list[Metric] = [builds]
+        if holder.current is not None:
+            figures.append(
+                GaugeMetricFamily(
+                    "learnlog_entry_index_version",
+                    "Content version of the entry index this process answers from.",
+                    value=holder.current.version,
+                )
+            )
+        return figures
 
 
 def ingest_figures(engine: Engine) -> list[Metric]:
@@ -269,6 +297,7 @@ def install_observability(app: FastAPI) -> None:
     registry = CollectorRegistry()
     metrics = HttpMetrics(registry)
     registry.register(IngestCollector(lambda: getattr(app.state, "engine", None)))
+    registry.register(IndexCollector(lambda: getattr(app.state, "entry_index", None)))
     app.state.metrics_registry = registry
     app.add_middleware(ObservabilityMiddleware, metrics=metrics)
 

@@ -293,6 +293,7 @@ class IndexHolder:
         self._build_started = 0.0
         self._next_build_at = 0.0
         self._lock = threading.Lock()
+        self.builds = 0  # indexes built and installed (a metric: rebuilds during ingests)
 
     def get(self, conn: Connection, version: int) -> EntryIndex | None:
         """The index for `version`, or None while it is being built (then use SQL)."""
@@ -336,6 +337,7 @@ class IndexHolder:
 
     def _install(self, built: EntryIndex) -> None:
         with self._lock:
+            self.builds += 1
             if self.current is None or built.version >= self.current.version:
                 self.current = built
 

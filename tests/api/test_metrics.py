@@ -95,6 +95,25 @@ def test_ingest_figures_come_from_the_database(
     assert samples["learnlog_ingest_last_run_files", (("outcome", "added"),)] == 0
 
 
+def test_entry_index_builds_follow_the_content_versions_served(
+    seeded: TestClient, ingest: Ingest, seed_dir: Path
+) -> None:
+    seeded.get("/entries")
+    samples = scrape(seeded)
+    builds = samples["learnlog_entry_index_builds_total", ()]
+    assert builds >= 1
+    assert samples["learnlog_entry_index_version", ()] == samples["learnlog_content_version", ()]
+    for _ in range(3):
+        seeded.get("/entries")
+    assert scrape(seeded)["learnlog_entry_index_builds_total", ()] == builds  # same version
+    (seed_dir / "2024-02-01-new.md").write_text("## GenAI\n* new\n")
+    ingest(seed_dir)
+    seeded.get("/entries")
+    samples = scrape(seeded)
+    assert samples["learnlog_entry_index_builds_total", ()] == builds + 1
+    assert samples["learnlog_entry_index_version", ()] == samples["learnlog_content_version", ()]
+
+
 def test_unreadable_database_is_reported_not_a_500(tmp_path: Path) -> None:
     app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'unmigrated.db'}"))
     with TestClient(app) as client:
