@@ -18,6 +18,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -57,6 +58,7 @@ class PerVersion(Generic[T]):
         self._aging = 0.0
         self._clock = clock
         self._lock = threading.Lock()
+        self._pending: dict[tuple[int, Hashable], Future[T]] = {}
         self.computations = 0
 
     def get(self, version: int, key: Hashable, compute: Callable[[], T]) -> T:
@@ -70,15 +72,34 @@ class PerVersion(Generic[T]):
                 found = self._kept(key)
                 if found is not None:
                     return found.answer
-        started = self._clock()
-        answer = compute()
-        cost = self._clock() - started
+            # One computation per version and key at a time: when a new version arrives,
+            # every client asks at once, and N copies of a one-second aggregate beside an
+            # ingest took each of them past the query time limit.
+            pending = self._pending.get((version, key))
+            if pending is None:
+                pending = self._pending[(version, key)] = Future()
+                computing = True
+            else:
+                computing = False
+        if not computing:
+            return pending.result()
+        try:
+            started = self._clock()
+            answer = compute()
+            cost = self._clock() - started
+        except BaseException as error:
+            pending.set_exception(error)
+            raise
+        finally:
+            with self._lock:
+                del self._pending[(version, key)]
         with self._lock:
             self.computations += 1
             if version > self._version:
                 self._start(version)
             if version == self._version and key not in self._trial and key not in self._proven:
                 self._keep(key, _Kept(answer, cost, asks=1))
+        pending.set_result(answer)
         return answer
 
     def kept_keys(self) -> set[Hashable]:

@@ -19,7 +19,7 @@ import datetime as dt
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +48,12 @@ Ranks = NDArray[np.int32]
 INLINE_BUILD_LIMIT = 50_000
 # After a build, the next waits this many times the last build's duration.
 BUILD_COOLDOWN = 4
+# Background builds follow the content once it has settled: a version that stayed the
+# newest for QUIET_SECONDS (longer than an ingest's publish steps) is built at once; while
+# versions keep coming, the index is rebuilt at most every BUSY_REBUILD_SECONDS. A
+# 10,000-post load then costs a few builds, not one per step.
+QUIET_SECONDS = 8.0
+BUSY_REBUILD_SECONDS = 60.0
 _UNDATED = -1  # date ordinal of undated entries: before every date, as NULLS FIRST
 
 
@@ -286,12 +292,16 @@ def build_index(conn: Connection) -> EntryIndex:
 class IndexHolder:
     """The index of the newest content version this process has seen, built on demand."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.engine = engine
+        self._clock = clock
         self.current: EntryIndex | None = None
         self._building = False
         self._build_started = 0.0
         self._next_build_at = 0.0
+        self._newest_seen = -1  # the newest content version a request has asked for
+        self._newest_seen_at = 0.0  # when it was first seen
+        self._stale_since: float | None = None  # when the index first fell behind
         self._lock = threading.Lock()
         self.builds = 0  # indexes built and installed (a metric: rebuilds during ingests)
 
@@ -304,7 +314,8 @@ class IndexHolder:
             return None  # this request's snapshot is older than the index: use SQL
         entries = len(found.ids) if found is not None else _entry_count(conn)
         if entries > INLINE_BUILD_LIMIT:
-            self._start_background_build()
+            if self._settled(version):
+                self._start_background_build()
             return None
         # One build at a time: while an ingest commits version after version, concurrent
         # requests would otherwise each build an index that is stale a moment later.
@@ -318,6 +329,17 @@ class IndexHolder:
             self._install(built)
             return built
         return None
+
+    def _settled(self, version: int) -> bool:
+        """Whether a background build for `version` is worth starting now (see QUIET_SECONDS)."""
+        now = self._clock()
+        with self._lock:
+            if version > self._newest_seen:
+                self._newest_seen, self._newest_seen_at = version, now
+            if self._stale_since is None:
+                self._stale_since = now
+            quiet = now - self._newest_seen_at >= QUIET_SECONDS
+            return quiet or now - self._stale_since >= BUSY_REBUILD_SECONDS
 
     def warm(self) -> None:
         """Build the index now (at startup, so the first requests need no SQL fallback).
@@ -340,10 +362,14 @@ class IndexHolder:
             self.builds += 1
             if self.current is None or built.version >= self.current.version:
                 self.current = built
+            if built.version >= self._newest_seen:
+                self._stale_since = None
+            else:  # still behind: the wait for the next busy rebuild starts now
+                self._stale_since = self._clock()
 
     def _claim_build(self) -> bool:
         """Mark a build as running; False when one is, or the last one ended too recently."""
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             if self._building or now < self._next_build_at:
                 return False
@@ -356,7 +382,7 @@ class IndexHolder:
         # to back (2-3 s of CPU each at 300k entries) and starve the requests: after a
         # build, wait a few times as long as it took before the next one. SQL answers
         # meanwhile, the same pages.
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             self._building = False
             self._next_build_at = now + BUILD_COOLDOWN * (now - self._build_started)

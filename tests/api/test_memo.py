@@ -1,7 +1,11 @@
 """The per-version memo keeps the answers worth keeping: a flood of junk keys cannot evict them."""
 
+import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from fastapi.testclient import TestClient
 
 from app.api.memo import PerVersion
@@ -97,3 +101,38 @@ def test_versions_replace_answers_and_older_snapshots_are_not_kept() -> None:
     assert memo.get(1, "k", clock.costing(0.1, "old")) == "old"
     assert memo.get(2, "k", clock.costing(0.1, "unused")) == "v2"
     assert memo.computations == 3
+
+
+def test_clients_asking_at_once_share_one_computation() -> None:
+    """A new version makes every client ask at once: the aggregate is computed once."""
+    memo: PerVersion[str] = PerVersion()
+    release = threading.Event()
+    waiting = threading.Barrier(2)
+
+    def slow() -> str:
+        waiting.wait(timeout=60)  # the second client has asked by now...
+        release.wait(timeout=60)  # ...and waits for this answer
+        return "tree"
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        first = pool.submit(memo.get, 7, "domains", slow)
+        waiting.wait(timeout=60)
+        others = [pool.submit(memo.get, 7, "domains", lambda: "recomputed") for _ in range(3)]
+        deadline = time.monotonic() + 60
+        while sum(f.running() for f in others) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        release.set()
+        answers = [first.result(timeout=60), *(f.result(timeout=60) for f in others)]
+    assert answers == ["tree"] * 4
+    assert memo.computations == 1
+
+
+def test_a_failed_computation_fails_its_waiters_and_is_tried_again() -> None:
+    memo: PerVersion[str] = PerVersion()
+
+    def broken() -> str:
+        raise TimeoutError("too slow")
+
+    with pytest.raises(TimeoutError):
+        memo.get(1, "hosts", broken)
+    assert memo.get(1, "hosts", lambda: "hosts") == "hosts"
