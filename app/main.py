@@ -21,6 +21,7 @@ from app.api.routes import (
     changes,
     entries,
     feeds,
+    graph,
     health,
     landing,
     metrics,
@@ -103,7 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_security_headers(app, reader_prefix=f"{READER_PATH}/" if settings.reader else None)
     install_observability(app)  # added last: outermost, so it times the whole answer
     routers = [entries, posts, search, feeds, taxonomy, urls, timeline, changes, admin]
-    routers += [health, metrics, landing]
+    routers += [graph, health, metrics, landing]
     for module in routers:
         app.include_router(module.router)
     if settings.reader:

@@ -207,6 +207,77 @@ class Link(SQLModel, table=True):
     line: int
 
 
+class NoteName(SQLModel, table=True):
+    """A name an internal link may use for a post: its path, file name, page name or alias.
+
+    `rank` orders a name's posts (0 path, 1 name, 2 alias); `path_len` and `path` break ties
+    as Obsidian does (the shortest path wins). See app/notes/names.py.
+    """
+
+    __tablename__ = "note_names"
+    __table_args__ = (Index("ix_note_names_root_name", "root", "name"),)
+
+    post_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
+    )
+    name: str = Field(sa_column=Column(Text, primary_key=True))
+    root: str = Field(sa_column=Column(Text, nullable=False))
+    rank: int
+    path_len: int
+    path: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class NoteLink(SQLModel, table=True):
+    """An internal link (wikilink, embed, block reference, relative link to a note) and
+    where it resolved; the resolution step at the end of each ingest run keeps it current."""
+
+    __tablename__ = "note_links"
+    __table_args__ = (Index("ix_note_links_root_target", "root", "target"),)
+
+    link_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("links.id", ondelete="CASCADE"), primary_key=True)
+    )
+    post_id: int = Field(sa_column=_fk("posts.id"))
+    root: str = Field(sa_column=Column(Text, nullable=False))
+    target: str = Field(
+        sa_column=Column(Text, nullable=False),
+        description="Name key looked up ('' for a block reference: its anchor alone names it).",
+    )
+    near: str | None = Field(
+        default=None,
+        sa_column=Column(Text),
+        description="Path key relative to the citing note, tried first.",
+    )
+    anchor: str | None = Field(
+        default=None, sa_column=Column(Text), description="Heading slug, or ^block-id."
+    )
+    embed: bool = Field(default=False)
+    # No foreign keys: a vanished target must be noticed (and its citing posts re-versioned)
+    # by the resolution step, not nulled silently by a cascade.
+    target_post_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=True, index=True)
+    )
+    target_section_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    target_entry_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=True, index=True)
+    )
+
+
+class EntryBlock(SQLModel, table=True):
+    """An entry's block id (`^id`, Logseq `id::`) and block properties, for entries with one."""
+
+    __tablename__ = "entry_blocks"
+    __table_args__ = (Index("ix_entry_blocks_root_block_id", "root", "block_id"),)
+
+    entry_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True)
+    )
+    post_id: int = Field(sa_column=_fk("posts.id"))
+    root: str = Field(sa_column=Column(Text, nullable=False))
+    block_id: str | None = Field(default=None, sa_column=Column(Text))
+    properties: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+
+
 class Tag(SQLModel, table=True):
     """A case-folded tag slug."""
 
@@ -346,6 +417,9 @@ SECTIONS: Table = Section.__table__  # type: ignore[attr-defined]
 SECTION_PATHS: Table = SectionPath.__table__  # type: ignore[attr-defined]
 ENTRIES: Table = Entry.__table__  # type: ignore[attr-defined]
 LINKS: Table = Link.__table__  # type: ignore[attr-defined]
+NOTE_NAMES: Table = NoteName.__table__  # type: ignore[attr-defined]
+NOTE_LINKS: Table = NoteLink.__table__  # type: ignore[attr-defined]
+ENTRY_BLOCKS: Table = EntryBlock.__table__  # type: ignore[attr-defined]
 TAGS: Table = Tag.__table__  # type: ignore[attr-defined]
 POST_TAGS: Table = PostTag.__table__  # type: ignore[attr-defined]
 ENTRY_TAGS: Table = EntryTag.__table__  # type: ignore[attr-defined]

@@ -8,11 +8,24 @@ from markdown_it import MarkdownIt
 from markdown_it.common.normalize_url import normalizeLink
 from markdown_it.token import Token
 
+from app.notes.syntax import use_note_syntax
+
 # Deep enough for real outlines; the ingest folds entries far shallower than this, and
 # markdown-it drops whatever lies past it, so the parser reports posts that reach it.
 MAX_NESTING = 100
 
 _URL_SCHEMES = {"http", "https", "mailto"}
+
+# What the note syntax renders (internal links, callouts, tags, highlights) survives the
+# sanitizer: classes and data attributes a frontend styles and follows, nothing that runs.
+_ATTRIBUTES = {tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.items()}
+for _tag, _names in {
+    "a": {"class", "data-link"},
+    "div": {"class", "data-callout", "data-fold"},
+    "p": {"class", "data-callout"},
+    "span": {"class"},
+}.items():
+    _ATTRIBUTES[_tag] = _ATTRIBUTES.get(_tag, set()) | _names
 
 # Schemes whose links run script or open a document of the link's own making.
 _UNSAFE_SCHEME = re.compile(r"(javascript|vbscript|file|data):", re.IGNORECASE)
@@ -39,12 +52,14 @@ def _validate_link(url: str) -> bool:
     return _UNSAFE_SCHEME.match(seen) is None
 
 
-def new_markdown() -> MarkdownIt:
-    """A MarkdownIt parser: CommonMark, tables, strikethrough, bare URLs, raw HTML kept as tokens.
+def new_markdown(dialect: str = "plain") -> MarkdownIt:
+    """A MarkdownIt parser: CommonMark, tables, strikethrough, bare URLs, raw HTML kept as
+    tokens, and the note syntax of `dialect` (app/notes/syntax.py).
 
     Raw HTML is parsed (so links inside it are found) but everything rendered from it
     passes through `sanitize` before it is stored.
     """
+
     md = MarkdownIt(
         "commonmark",
         {"html": True, "linkify": True, "typographer": False, "maxNesting": MAX_NESTING},
@@ -55,12 +70,14 @@ def new_markdown() -> MarkdownIt:
     md.linkify.set({"fuzzy_link": False, "fuzzy_email": False})
     md.normalizeLink = _normalize_link  # type: ignore[method-assign]
     md.validateLink = _validate_link  # type: ignore[method-assign]
-    return md
+    return use_note_syntax(md, dialect)
 
 
 def sanitize(html: str) -> str:
     """Strip scripts, event handlers and non-http(s)/mailto URLs from rendered HTML."""
-    return nh3.clean(html, url_schemes=_URL_SCHEMES, link_rel="noopener noreferrer")
+    return nh3.clean(
+        html, url_schemes=_URL_SCHEMES, link_rel="noopener noreferrer", attributes=_ATTRIBUTES
+    )
 
 
 def render(md: MarkdownIt, tokens: Sequence[Token]) -> str:

@@ -46,7 +46,9 @@ class LinkOut(BaseModel):
         description="Host, lowercased, without `www.`.", examples=["arxiv.org"]
     )
     link_kind: str = Field(
-        description="paper, code, model, video, social, email, internal or article.",
+        description="paper, code, model, video, social, email, internal (a link to another "
+        "note: wikilink, embed, block reference, relative link), image (an embedded image), "
+        "attachment (a linked file that is no note) or article.",
         examples=["paper"],
     )
 
@@ -242,6 +244,20 @@ class LinkCheckOut(BaseModel):
     )
 
 
+class LinkTarget(BaseModel):
+    """Where an internal link resolved: a post, and a section or entry of it for an anchor."""
+
+    slug: str = Field(description="Slug of the post it leads to.", examples=["b"])
+    title: str = Field(description="That post's title.", examples=["B"])
+    section: str | None = Field(
+        description="Domain slug of the heading it names (`[[Note#Heading]]`); null without.",
+        examples=["part"],
+    )
+    entry_id: int | None = Field(
+        description="The entry it names (`[[Note#^block]]`, Logseq `((uuid))`); null without."
+    )
+
+
 class LinkDetail(LinkOut):
     """A link with where it was found."""
 
@@ -253,6 +269,46 @@ class LinkDetail(LinkOut):
         description="The latest check of the link's address (shared by every spelling of "
         "it); null until `learnlog links check` probed it, and for mailto and relative links."
     )
+    embed: bool = Field(default=False, description="True for an embed (`![[...]]`).")
+    resolved: bool | None = Field(
+        default=None,
+        description="For internal links: whether the note (and anchor) it names exists in "
+        "the folder; null for other links.",
+    )
+    target: LinkTarget | None = Field(
+        default=None,
+        description="Where an internal link resolved; null when unresolved, for other links, "
+        "and when it leads to a draft the caller may not see.",
+    )
+
+
+class GraphNode(BaseModel):
+    """A post of the link graph."""
+
+    slug: str = Field(description="Public slug.", examples=["a"])
+    title: str = Field(description="Title.", examples=["A"])
+    date: dt.date | None = Field(description="Calendar date; null when undated.")
+    domains: list[str] = Field(
+        description="Domain slugs of its top-level headings (aliases applied).",
+        examples=[["machine-learning"]],
+    )
+    links_out: int = Field(description="Resolved internal links from its entries to nodes.")
+    links_in: int = Field(description="Resolved internal links from nodes' entries to it.")
+
+
+class GraphEdge(BaseModel):
+    """Resolved internal links from one post's entries to another post."""
+
+    source: str = Field(description="Slug of the citing post.", examples=["a"])
+    target: str = Field(description="Slug of the cited post.", examples=["b"])
+    count: int = Field(description="How many links.", examples=[2])
+
+
+class Graph(BaseModel):
+    """The link graph of the matching posts (edges only between them)."""
+
+    nodes: list[GraphNode] = Field(description="Matching posts, newest first.")
+    edges: list[GraphEdge] = Field(description="Source, then target, in slug order.")
 
 
 class HostHealthOut(BaseModel):

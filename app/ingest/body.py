@@ -8,6 +8,8 @@ link tokens (inline, reference, autolink, linkify) and from `<a href>` in raw HT
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from html import escape
+from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock, list_block
@@ -17,6 +19,7 @@ from app.ingest.html_links import html_anchors, is_closing_anchor, opening_ancho
 from app.ingest.identity import slug_of
 from app.ingest.links import host_of, is_storable, kind_of, url_key
 from app.ingest.problems import Problem
+from app.notes.names import LinkKeys, path_link_keys, wikilink_keys
 from app.render import MAX_NESTING, render
 
 # List entries nested deeper than this fold into their deepest kept ancestor.
@@ -30,6 +33,8 @@ _LIST_LEVEL_LIMIT = MAX_NESTING // 2
 _MARKER = re.compile(r"\[([A-Za-z][\w\- ]{1,30})\]\s*")
 
 _BLOCK_KINDS = {"paragraph_open": "paragraph", "table_open": "table", "html_block": "html"}
+# Link kinds of wikilinks and embeds (`block`: a Logseq block reference).
+_NOTE_LINK_KINDS = {"note": "internal", "block": "internal", "image": "image"}
 _LEAF_BLOCKS = {"html_block", "fence", "code_block"}
 
 
@@ -60,6 +65,22 @@ class ParsedEntry:
     tags: list[str] = field(default_factory=list)
     children: int = 0
     tokens: list[Token] = field(default_factory=list)
+    block_id: str | None = None
+    properties: dict[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NoteLink:
+    """Where an internal link points, for the resolution step: names, then an anchor.
+
+    `anchor` is a heading slug, or `^id` for a block; `target` is "" for a Logseq block
+    reference (its block id alone names it, in any note of the folder).
+    """
+
+    target: str
+    near: str | None
+    anchor: str | None
+    embed: bool
 
 
 @dataclass(slots=True)
@@ -73,6 +94,8 @@ class ParsedLink:
     kind: str
     line: int
     url_key: str = ""
+    note: NoteLink | None = None
+    embed: bool = False
 
 
 @dataclass(slots=True)
@@ -84,6 +107,7 @@ class Body:
     links: list[ParsedLink]
     html: str
     first_heading: str | None
+    opening_title: str | None
     folded: int
     warnings: list[Problem]
 
@@ -98,13 +122,16 @@ def fold_deep_lists(md: MarkdownIt) -> MarkdownIt:
     return md
 
 
-def parse_body(md: MarkdownIt, body: str, first_line: int) -> Body:
-    """Parse `body`, whose first line is line `first_line` of the file."""
+def parse_body(
+    md: MarkdownIt, body: str, first_line: int, path: str = "", dialect: str = "plain"
+) -> Body:
+    """Parse `body`, whose first line is line `first_line` of the file at `path`."""
     tokens = md.parse(body)
-    walker = _Walker(first_line - 1)
+    walker = _Walker(first_line - 1, path, dialect)
     walker.walk(tokens)
     for entry in walker.entries:
-        entry.html = render(md, entry.tokens)
+        if entry.tokens or not entry.html:  # a callout's title is rendered when it opens
+            entry.html = render(md, entry.tokens)
         entry.tokens = []
         entry.text = entry.text.strip()
     sections = sorted(walker.sections.values(), key=lambda s: s.position)
@@ -114,6 +141,7 @@ def parse_body(md: MarkdownIt, body: str, first_line: int) -> Body:
         links=walker.links,
         html=render(md, tokens),
         first_heading=walker.first_heading,
+        opening_title=walker.opening_title,
         folded=walker.folded,
         warnings=walker.warnings,
     )
@@ -122,8 +150,11 @@ def parse_body(md: MarkdownIt, body: str, first_line: int) -> Body:
 class _Walker:
     """One pass over the token stream, keeping the open sections and list items."""
 
-    def __init__(self, line_offset: int) -> None:
+    def __init__(self, line_offset: int, path: str = "", dialect: str = "plain") -> None:
         self.line_offset = line_offset
+        self.path = path
+        self.dialect = dialect
+        self.opening_title: str | None = None
         self.sections: dict[int, ParsedSection] = {}
         self.section_stack: list[ParsedSection] = []
         self.heading_count = 0
@@ -131,8 +162,9 @@ class _Walker:
         self.links: list[ParsedLink] = []
         self.warnings: list[Problem] = []
         self.first_heading: str | None = None
-        # Open list items: (entry index that receives their content, real depth).
-        self.items: list[tuple[int, int]] = []
+        # Open list items and callouts: (entry index that owns their content, real depth,
+        # whether blocks inside become child entries (callouts) or the entry's text (items)).
+        self.items: list[tuple[int, int, bool]] = []
         self.child_counts: dict[int | None, int] = {}
         self.section_counts: dict[int, int] = {}
         self.folded = 0
@@ -176,16 +208,25 @@ class _Walker:
         while index < count:
             token = tokens[index]
             kind = token.type
+            if kind == "heading_open" and self.items:
+                # A heading inside a list item (Logseq's `- ## heading`) is the item's text.
+                self.block(tokens[index : index + 3])
+                index += 3
+                continue
             if kind == "heading_open":
                 inline = tokens[index + 1]
+                if token.tag == "h1" and not self.entries and self.heading_count == 0:
+                    self.opening_title = self.inline_text(inline, None).strip() or None
                 heading = self.inline_text(inline, None)
                 self.open_section(int(token.tag[1:]), heading, self.line_of(token))
                 index += 3
                 continue
             if kind == "list_item_open":
                 self.open_item(token)
-            elif kind == "list_item_close":
+            elif kind == "list_item_close" or kind == "callout_close":
                 self.items.pop()
+            elif kind == "callout_open":
+                self.open_callout(token)
             elif kind in _BLOCK_KINDS or kind in _LEAF_BLOCKS:
                 end = index + 1 if kind in _LEAF_BLOCKS else _closing(tokens, index)
                 self.block(tokens[index:end])
@@ -215,10 +256,27 @@ class _Walker:
                     )
                 )
             self.folded += 1
-            self.items.append((owner, depth))
+            self.items.append((owner, depth, False))
             return
         parent = self.items[-1][0] if self.items else None
-        self.items.append((self.new_entry("item", parent, depth, token), depth))
+        self.items.append((self.new_entry("item", parent, depth, token), depth, False))
+
+    def open_callout(self, token: Token) -> None:
+        """Start a callout entry (its title is its text); the blocks inside are its children."""
+        depth = len(self.items) + 1
+        if depth > MAX_ENTRY_DEPTH:
+            self.items.append((self.items[-1][0], depth, False))
+            return
+        parent = self.items[-1][0] if self.items else None
+        index = self.new_entry("callout", parent, depth, token)
+        entry = self.entries[index]
+        title = str(token.meta["title"])
+        entry.text = title
+        entry.html = (
+            f'<p class="callout-title" data-callout="{escape(str(token.meta["callout"]))}">'
+            f"{escape(title)}</p>\n"
+        )
+        self.items.append((index, depth, True))
 
     def new_entry(self, kind: str, parent: int | None, depth: int, token: Token) -> int:
         """Append an entry and return its index; its key is its position in the tree."""
@@ -237,8 +295,15 @@ class _Walker:
     def block(self, run: Sequence[Token]) -> None:
         """Attach a paragraph, table, HTML or code block to its entry."""
         first = run[0]
-        if self.items:
+        if self.items and not self.items[-1][2]:
             owner = self.items[-1][0]
+        elif first.type == "paragraph_open" and not run[1].content:
+            self.attach_meta(run[1])  # only a block id or properties: they name the block before
+            return
+        elif self.items:
+            kind = _BLOCK_KINDS.get(first.type, "paragraph")
+            depth = len(self.items) + 1
+            owner = self.new_entry(kind, self.items[-1][0], depth, first)
         elif first.type in _BLOCK_KINDS:
             if first.type == "paragraph_open" and self.pseudo_heading(run):
                 return
@@ -253,6 +318,8 @@ class _Walker:
         for token in run:
             if token.type == "inline":
                 parts.append(self.inline_text(token, owner))
+                if token.meta:
+                    self.attach_meta(token, entry)
             elif token.type == "html_block":
                 parts.append(self.html_block(token, owner))
             elif token.type in ("fence", "code_block"):
@@ -261,6 +328,21 @@ class _Walker:
         if not entry.text:
             self.take_markers(entry, text)
         entry.text = f"{entry.text}\n{text}" if entry.text and text else entry.text or text
+
+    def attach_meta(self, inline: Token, entry: ParsedEntry | None = None) -> None:
+        """Give an entry the block id and properties its inline token carries."""
+        if entry is None:
+            if self.items:
+                entry = self.entries[self.items[-1][0]]
+            elif self.entries:
+                entry = self.entries[-1]
+            else:
+                return
+        meta = inline.meta or {}
+        if meta.get("block_id") and entry.block_id is None:
+            entry.block_id = str(meta["block_id"])
+        if meta.get("properties"):
+            entry.properties = {**(entry.properties or {}), **meta["properties"]}
 
     def pseudo_heading(self, run: Sequence[Token]) -> bool:
         """A paragraph that is only bold text (`**Trust and Safety**:`) opens a subsection."""
@@ -315,8 +397,22 @@ class _Walker:
                 parts.append(" ")
                 if self.anchor is not None:
                     self.anchor.text += " "
+            elif kind == "wikilink":
+                parts.append(child.content)
+                self.note_link(child, entry, line)
+            elif kind == "note_tag":
+                parts.append(child.content)
+                if entry is not None:
+                    slug = slug_of(str(child.meta["tag"]))
+                    if slug and slug not in self.entries[entry].tags:
+                        self.entries[entry].tags.append(slug)
+            elif kind == "note_macro":
+                name = "{{" + str(child.meta["name"]) + "}}"
+                self.warnings.append(Problem(f"Logseq macro {name} removed from the text", line))
             elif kind == "link_open":
                 self.anchor = self.add_link(str(child.attrs.get("href", "")), "", entry, line)
+                if self.anchor is not None and self.anchor.kind == "internal":
+                    self.mark_path_link(child, self.anchor)
             elif kind == "link_close":
                 self.finish_anchor()
             elif kind == "image":
@@ -353,6 +449,32 @@ class _Walker:
                 link.text = anchor_text
         return text
 
+    def note_link(self, token: Token, entry: int | None, line: int) -> None:
+        """Record a wikilink, embed or block reference (its token learns its link number)."""
+        meta = token.meta
+        kind = _NOTE_LINK_KINDS.get(meta["kind"], meta["kind"])
+        target, anchor = str(meta["target"]), str(meta["anchor"])
+        url = f"{target}#{anchor}" if anchor else target
+        if meta["kind"] == "block":
+            url = f"(({anchor[1:]}))"
+        link = ParsedLink(entry, url, token.content, None, kind, line, url, embed=meta["embed"])
+        if kind == "internal":
+            keys = LinkKeys("", None) if meta["kind"] == "block" else None
+            keys = keys or wikilink_keys(target, self.path, self.dialect)
+            link.note = NoteLink(keys.target, keys.near, _anchor_key(anchor), meta["embed"])
+        meta["link"] = len(self.links)
+        self.links.append(link)
+
+    def mark_path_link(self, token: Token, link: ParsedLink) -> None:
+        """A relative Markdown link to a note is an internal link: resolved like a wikilink."""
+        keys = path_link_keys(link.url, self.path, self.dialect)
+        if keys is None:
+            return
+        anchor = link.url.partition("#")[2]
+        link.note = NoteLink(keys.target, keys.near, _anchor_key(anchor), False)
+        token.attrs["class"] = "internal-link"
+        token.attrs["data-link"] = str(len(self.links) - 1)
+
     def add_link(self, url: str, text: str, entry: int | None, line: int) -> ParsedLink | None:
         """Store a link when its target is one (http(s), mailto, relative), else ignore it."""
         if not is_storable(url):
@@ -361,6 +483,15 @@ class _Walker:
         link = ParsedLink(entry, url, text, host, kind_of(url, host), line, url_key(url))
         self.links.append(link)
         return link
+
+
+def _anchor_key(anchor: str) -> str | None:
+    """A link anchor as resolution compares it: `^id` kept, a heading as its slug."""
+    if not anchor:
+        return None
+    if anchor.startswith("^"):
+        return anchor
+    return slug_of(unquote(anchor.rpartition("#")[2])) or None
 
 
 def _closing(tokens: Sequence[Token], start: int) -> int:

@@ -19,6 +19,7 @@ from app.ingest.dates import date_from_filename, filename_date_prefix_length, pa
 from app.ingest.front_matter import split_front_matter
 from app.ingest.identity import slug_of
 from app.ingest.problems import Problem
+from app.notes.names import logseq_page_name, note_names
 from app.render import new_markdown
 
 __all__ = ["PARSER_VERSION", "ParsedPost", "parse_post"]
@@ -49,27 +50,39 @@ class ParsedPost:
     links: list[ParsedLink]
     folded: int = 0
     warnings: list[Problem] = field(default_factory=list)
+    # (name key, rank) pairs internal links find this post by (app/notes/names.py).
+    names: list[tuple[str, int]] = field(default_factory=list)
 
 
-@lru_cache(maxsize=1)
-def _markdown() -> MarkdownIt:
-    """The parser this process uses (built once; MarkdownIt instances are reusable)."""
-    return fold_deep_lists(new_markdown())
+# Dialects whose syntax differs (Logseq's properties, macros and block references; inline
+# tags in note apps); the others share one parser.
+_PARSER_DIALECTS = {"obsidian", "logseq"}
 
 
-def parse_post(text: str, path: str) -> ParsedPost:
-    """Parse normalised `text` of the file at relative `path`; raise ParseError if impossible."""
+@lru_cache(maxsize=4)
+def _markdown(dialect: str = "plain") -> MarkdownIt:
+    """The parser this process uses for `dialect` (built once; instances are reusable)."""
+    return fold_deep_lists(new_markdown(dialect if dialect in _PARSER_DIALECTS else "plain"))
+
+
+def parse_post(text: str, path: str, dialect: str = "plain") -> ParsedPost:
+    """Parse normalised `text` of the file at relative `path` in a folder of `dialect`;
+    raise ParseError if impossible."""
     fm = split_front_matter(text)
     meta = {key.lower(): value for key, value in fm.data.items()}
     warnings = list(fm.warnings)
-    body = parse_body(_markdown(), fm.body, fm.body_line)
+    body = parse_body(_markdown(dialect), fm.body, fm.body_line, path, dialect)
     warnings.extend(body.warnings)
 
     stem = PurePosixPath(path).stem
     day, moment, date_text = _post_date(meta, stem, warnings)
     if not text.strip():
         warnings.append(Problem("empty file: stored as an empty post"))
-    title = _text_value(meta.get("title")) or body.first_heading or _title_from_stem(stem)
+    title = (
+        _text_value(meta.get("title"))
+        or body.opening_title
+        or _title_from_name(path, stem, dialect)
+    )
     excerpt = _text_value(meta.get("excerpt") or meta.get("summary") or meta.get("description"))
     return ParsedPost(
         title=title,
@@ -89,6 +102,7 @@ def parse_post(text: str, path: str) -> ParsedPost:
         links=body.links,
         folded=body.folded,
         warnings=warnings,
+        names=note_names(path, dialect, meta),
     )
 
 
@@ -130,9 +144,17 @@ def _text_value(value: Any) -> str | None:
     return text or None
 
 
-def _title_from_stem(stem: str) -> str:
-    """A readable title from a file name: `2015-6-4-mongo-vs-rethink` -> `mongo vs rethink`."""
-    name = unquote(stem[filename_date_prefix_length(stem) :]).replace("-", " ").replace("_", " ")
+def _title_from_name(path: str, stem: str, dialect: str) -> str:
+    """The file name as written (`Open-Tabs` stays so; a Logseq `a___b` is `a/b`); a
+    Jekyll-style dated name loses its date and its hyphens: `2015-6-4-mongo-vs-rethink` ->
+    `mongo vs rethink`."""
+    prefix = filename_date_prefix_length(stem)
+    if dialect == "logseq" and not prefix:
+        name = logseq_page_name(path)
+    elif prefix and stem[prefix:]:
+        name = unquote(stem[prefix:]).replace("-", " ").replace("_", " ")
+    else:
+        name = unquote(stem)
     return " ".join(name.split()) or stem
 
 

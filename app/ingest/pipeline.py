@@ -243,11 +243,12 @@ def _load(
     writer.rename_posts(renamed)
 
     jobs = _jobs_to_parse(sources, stored, max_file_bytes, summary, on_file)
+    dialect = summary.dialect.name if summary.dialect else "plain"
     statistics = _Statistics(writer, posts=len(stored) + len(others))
     publish = _PublishSteps(len(sources) - summary.unchanged)
     batch: list[PostWrite] = []
     batch_started = time.perf_counter()
-    for path, result, source in parse_all(jobs, max_file_bytes, workers):
+    for path, result, source in parse_all(jobs, max_file_bytes, workers, dialect):
         if isinstance(result, ParseError):
             _unread(summary, on_file, path, result)
             continue
@@ -277,6 +278,9 @@ def _load(
             statistics.grew(sum(not post.existed for post in batch))
             batch = []
     _write(writer, root_key, batch, summary, on_file)
+    if summary.added or summary.updated or summary.deleted or renamed:
+        # Links into notes that appeared, moved or went away, from notes that did not change.
+        writer.resolve_links(root_key, renamed)
 
     # Every run, changed or not: a run cut off before this point left unused terms behind.
     writer.prune_terms()
@@ -409,13 +413,16 @@ def _jobs_to_parse(
         yield fingerprinted(source)
 
 
-def parse_all(jobs: Iterator[SourceFile], max_file_bytes: int, workers: int) -> Iterator[_Result]:
-    """Parse files in order, in worker processes when there are enough of them."""
+def parse_all(
+    jobs: Iterator[SourceFile], max_file_bytes: int, workers: int, dialect: str = "plain"
+) -> Iterator[_Result]:
+    """Parse files of a folder in `dialect` in order, in worker processes when there are
+    enough of them."""
     count = workers or os.cpu_count() or 1
     first = list(itertools.islice(jobs, _PARALLEL_THRESHOLD))
     if len(first) < _PARALLEL_THRESHOLD or count < 2:
         for job in itertools.chain(first, jobs):
-            yield _parse_job(job, max_file_bytes)
+            yield _parse_job(job, max_file_bytes, dialect)
         return
     # Forked workers share this process's memory pages (the parser's modules included,
     # imported here first) until they write to them.
@@ -430,7 +437,7 @@ def parse_all(jobs: Iterator[SourceFile], max_file_bytes: int, workers: int) -> 
         window = count * _BATCHES_IN_FLIGHT_PER_WORKER
         try:
             yield from _windowed(
-                pool, _batches(itertools.chain(first, jobs)), max_file_bytes, window
+                pool, _batches(itertools.chain(first, jobs)), max_file_bytes, window, dialect
             )
         finally:
             gc.unfreeze()
@@ -443,33 +450,37 @@ def _batches(jobs: Iterator[SourceFile]) -> Iterator[list[SourceFile]]:
 
 
 def _windowed(
-    pool: Pool, batches: Iterator[list[SourceFile]], max_file_bytes: int, window: int
+    pool: Pool,
+    batches: Iterator[list[SourceFile]],
+    max_file_bytes: int,
+    window: int,
+    dialect: str,
 ) -> Iterator[_Result]:
     """Keep at most `window` batches in flight and yield results in submission order."""
     pending: deque[AsyncResult[list[_Result]]] = deque()
     for batch in batches:
-        pending.append(pool.apply_async(_parse_batch, (batch, max_file_bytes)))
+        pending.append(pool.apply_async(_parse_batch, (batch, max_file_bytes, dialect)))
         if len(pending) >= window:
             break
     while pending:
         yield from pending.popleft().get()
         following = next(batches, None)
         if following is not None:
-            pending.append(pool.apply_async(_parse_batch, (following, max_file_bytes)))
+            pending.append(pool.apply_async(_parse_batch, (following, max_file_bytes, dialect)))
 
 
-def _parse_batch(batch: list[SourceFile], max_file_bytes: int) -> list[_Result]:
-    """Worker entry point: parse several files."""
-    return [_parse_job(job, max_file_bytes) for job in batch]
+def _parse_batch(batch: list[SourceFile], max_file_bytes: int, dialect: str) -> list[_Result]:
+    """Worker entry point: parse several files (the dialect travels as a plain string)."""
+    return [_parse_job(job, max_file_bytes, dialect) for job in batch]
 
 
-def _parse_job(job: SourceFile, max_file_bytes: int) -> _Result:
+def _parse_job(job: SourceFile, max_file_bytes: int, dialect: str = "plain") -> _Result:
     """Read and parse one file; errors come back as values, never raised."""
     from app.ingest.parse import parse_post  # markdown-it loads only when a file changed
 
     try:
         loaded = read_source(job, max_file_bytes)
-        parsed = parse_post(loaded.text, job.path)
+        parsed = parse_post(loaded.text, job.path, dialect)
         if job.changed_since_found():
             parsed.warnings.append(Problem(_CHANGED))
         return job.path, parsed, loaded

@@ -36,9 +36,12 @@ from app.models import (
     CATEGORIES,
     DELETED_POSTS,
     ENTRIES,
+    ENTRY_BLOCKS,
     ENTRY_TAGS,
     FOLDERS,
     LINKS,
+    NOTE_LINKS,
+    NOTE_NAMES,
     POST_CATEGORIES,
     POST_TAGS,
     POSTS,
@@ -50,6 +53,7 @@ from app.models import (
     TAGS,
     current_version,
 )
+from app.notes.resolve import DEFAULT_URL_TEMPLATE, citing_posts, resolve_folder, rewrite_html
 
 if TYPE_CHECKING:  # parsing (and markdown-it) is only imported where files are parsed
     from app.ingest.parse import ParsedPost
@@ -304,6 +308,7 @@ class Writer:
         conn.execute(delete(POSTS).where(POSTS.c.id == post.post_id))
         conn.execute(insert(POSTS), [_post_row(root, post, version, created)])
         self._insert_children(conn, post.post_id, post.parsed)
+        self._insert_note_rows(conn, root, post)
 
     def delete_posts(self, post_ids: Iterable[int]) -> None:
         """Remove posts whose files are gone (rows below them cascade)."""
@@ -343,6 +348,26 @@ class Writer:
                     .where(POSTS.c.id == post_id)
                     .values(slug=slug, content_version=version)
                 )
+
+    def resolve_links(
+        self, root: str, renamed: Iterable[int] = (), url_template: str = DEFAULT_URL_TEMPLATE
+    ) -> int:
+        """Re-resolve folder `root`'s internal links (app/notes/resolve.py); posts whose
+        links now lead elsewhere (or to a renamed post) count as changed. Returns how many."""
+        with self.engine.begin() as conn:
+            changed = resolve_folder(conn, root) | citing_posts(conn, renamed)
+            if not changed:
+                return 0
+            version = _bump(conn)
+            ids = sorted(changed)
+            for start in range(0, len(ids), 500):
+                conn.execute(
+                    update(POSTS)
+                    .where(POSTS.c.id.in_(ids[start : start + 500]))
+                    .values(content_version=version)
+                )
+            rewrite_html(conn, ids, url_template)
+            return len(ids)
 
     def apply_aliases(self, aliases: dict[str, str], aliases_hash: str) -> bool:
         """Replace the domain aliases when the file changed; True when something changed."""
@@ -478,6 +503,53 @@ class Writer:
                 insert(POST_CATEGORIES),
                 [{"post_id": post_id, "category": c} for c in parsed.categories],
             )
+
+    def _insert_note_rows(self, conn: Connection, root: str, post: PostWrite) -> None:
+        """The names a post answers to, its internal links and its named blocks."""
+        parsed, post_id = post.parsed, post.post_id
+        if parsed.names:
+            conn.execute(
+                insert(NOTE_NAMES),
+                [
+                    {
+                        "post_id": post_id,
+                        "name": name,
+                        "root": root,
+                        "rank": rank,
+                        "path_len": len(post.path),
+                        "path": post.path,
+                    }
+                    for name, rank in parsed.names
+                ],
+            )
+        note_links = [
+            {
+                "link_id": stable_id("link", post_id, index),
+                "post_id": post_id,
+                "root": root,
+                "target": link.note.target,
+                "near": link.note.near,
+                "anchor": link.note.anchor,
+                "embed": link.note.embed,
+            }
+            for index, link in enumerate(parsed.links)
+            if link.note is not None
+        ]
+        if note_links:
+            conn.execute(insert(NOTE_LINKS), note_links)
+        blocks = [
+            {
+                "entry_id": stable_id("entry", post_id, e.key),
+                "post_id": post_id,
+                "root": root,
+                "block_id": e.block_id,
+                "properties": e.properties,
+            }
+            for e in parsed.entries
+            if e.block_id is not None or e.properties
+        ]
+        if blocks:
+            conn.execute(insert(ENTRY_BLOCKS), blocks)
 
     def _ensure_terms(self, conn: Connection, table: Table, slugs: set[str]) -> None:
         """Insert tag or category slugs that do not exist yet."""

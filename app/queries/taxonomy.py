@@ -5,7 +5,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Connection, and_, distinct, func, select, true
+from sqlalchemy import Connection, and_, distinct, false, func, select, true
 
 from app.linkcheck.outcome import LinkStatus
 from app.models import (
@@ -14,6 +14,7 @@ from app.models import (
     ENTRY_TAGS,
     LINK_CHECKS,
     LINKS,
+    NOTE_LINKS,
     POST_CATEGORIES,
     POST_TAGS,
     POSTS,
@@ -240,11 +241,13 @@ def list_links(
     limit: int,
     after_id: int | None,
     status: Sequence[LinkStatus] = (),
+    resolved: bool | None = None,
 ) -> tuple[list[dict[str, Any]], bool, int | None]:
     """Links of entries matching `filters` (host and kind filter the links themselves).
 
     Each carries the latest check of its address; `status` keeps links whose address has
-    any of those outcomes (`unchecked`: none yet).
+    any of those outcomes (`unchecked`: none yet). `resolved` keeps internal links that
+    resolved (true) or did not (false); internal links say where they lead.
     """
     entry_filters = replace(filters, host=(), link_kind=(), post=())
     where = [*entry_conditions(entry_filters, domain_aliases(conn))]
@@ -258,12 +261,22 @@ def list_links(
     if filters.link_kind:
         where.append(LINKS.c.kind.in_(filters.link_kind))
     base = select(LINKS.c.id).join(ENTRIES, ENTRIES.c.id == LINKS.c.entry_id)
+    if resolved is not None:
+        found = NOTE_LINKS.c.target_post_id.is_not(None)
+        where.append(
+            LINKS.c.id.in_(
+                select(NOTE_LINKS.c.link_id).where(found if resolved else ~found).correlate(None)
+            )
+        )
     if status:
         where.append(status_condition(status))
         base = base.outerjoin(LINK_CHECKS, check_joined())
     base = base.where(and_(true(), *where))
     total = capped_count(conn, base)
     page = where if after_id is None else [*where, LINKS.c.id > after_id]
+    # Where an internal link leads, unless that is a draft the caller may not see.
+    target = POSTS.alias("target")
+    visible = [] if filters.include_drafts else [target.c.is_draft == false()]
     query = (
         select(
             LINKS.c.id,
@@ -276,10 +289,20 @@ def list_links(
             POSTS.c.title,
             ENTRIES.c.date,
             *check_columns(),
+            NOTE_LINKS.c.link_id.label("internal_link"),
+            NOTE_LINKS.c.embed.label("internal_embed"),
+            NOTE_LINKS.c.target_post_id,
+            NOTE_LINKS.c.target_entry_id,
+            target.c.slug.label("target_slug"),
+            target.c.title.label("target_title"),
+            SECTIONS.c.slug.label("target_section"),
         )
         .join(ENTRIES, ENTRIES.c.id == LINKS.c.entry_id)
         .join(POSTS, POSTS.c.id == LINKS.c.post_id)
         .outerjoin(LINK_CHECKS, check_joined())
+        .outerjoin(NOTE_LINKS, NOTE_LINKS.c.link_id == LINKS.c.id)
+        .outerjoin(target, and_(target.c.id == NOTE_LINKS.c.target_post_id, *visible))
+        .outerjoin(SECTIONS, SECTIONS.c.id == NOTE_LINKS.c.target_section_id)
         .where(and_(true(), *page))
         .order_by(LINKS.c.id)
         .limit(limit + 1)
@@ -289,5 +312,20 @@ def list_links(
         item = dict(row._mapping)
         item["post"] = {"slug": item.pop("slug"), "title": item.pop("title")}
         nest_check(item)
+        _nest_target(item)
         rows.append(item)
     return rows[:limit], len(rows) > limit, total
+
+
+def _nest_target(item: dict[str, Any]) -> None:
+    """Shape the internal-link columns of a /links row as `embed`, `resolved`, `target`."""
+    internal = item.pop("internal_link") is not None
+    # Images are links only as embeds (`![[pic.png]]`); other embeds are internal links.
+    item["embed"] = bool(item.pop("internal_embed")) or item["link_kind"] == "image"
+    target_post = item.pop("target_post_id")
+    entry_id = item.pop("target_entry_id")
+    slug, title, section = (item.pop(k) for k in ("target_slug", "target_title", "target_section"))
+    item["resolved"] = (target_post is not None) if internal else None
+    item["target"] = None
+    if slug is not None:
+        item["target"] = {"slug": slug, "title": title, "section": section, "entry_id": entry_id}

@@ -407,7 +407,9 @@ def test_a_post_with_100000_links_stores_every_link(
     assert len(parsed.links) == 100_000
     real_parse = parse.parse_post
     monkeypatch.setattr(
-        parse, "parse_post", lambda text, path: parsed if text == body else real_parse(text, path)
+        parse,
+        "parse_post",
+        lambda text, path, *rest: parsed if text == body else real_parse(text, path, *rest),
     )
     folder = content(tmp_path, {"2024-02-01-links.md": body})
     summary = ingest(folder)

@@ -54,14 +54,27 @@ def summarize(parsed: ParsedPost) -> dict[str, Any]:
             ]
             for link in parsed.links
         ],
+        "blocks": [
+            [e.key, e.block_id, e.properties]
+            for e in parsed.entries
+            if e.block_id is not None or e.properties
+        ],
+        "internal": [
+            [link.url, link.note.target, link.note.near, link.note.anchor, link.note.embed]
+            for link in parsed.links
+            if link.note is not None
+        ],
         "folded": parsed.folded,
         "warnings": [[w.line, w.reason] for w in parsed.warnings],
     }
 
 
 def _parse_case(path: Path) -> dict[str, Any]:
-    """Parse one fixture file as if it sat at the root of a content folder."""
-    return summarize(parse_post(path.read_text(encoding="utf-8"), path.name))
+    """Parse one fixture file as if it sat at the root of a content folder; a name starting
+    `obsidian-` or `logseq-` is read in that dialect."""
+    dialect = path.name.partition("-")[0]
+    dialect = dialect if dialect in ("obsidian", "logseq") else "plain"
+    return summarize(parse_post(path.read_text(encoding="utf-8"), path.name, dialect))
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.stem for case in CASES])

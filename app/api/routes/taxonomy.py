@@ -162,6 +162,13 @@ async def links(
     filters: FiltersDep,
     paging: PagingDep,
     status: LinkStatuses = [],  # noqa: B006 - FastAPI copies defaults per request
+    resolved: Annotated[
+        bool | None,
+        Query(
+            description="Only internal links (wikilinks, embeds, block references, relative "
+            "links to notes) that resolved (true) or did not (false)."
+        ),
+    ] = None,
 ) -> LinkPage:
     """Links of the matching entries, with their entry, post, date and latest check."""
     if len(status) > MAX_VALUES:
@@ -180,6 +187,7 @@ async def links(
         limit=paging.limit,
         after_id=after_id,
         status=tuple(dict.fromkeys(status)),
+        resolved=resolved,
     )
     token = encode_cursor([rows[-1]["id"]], paging.scope) if has_more and rows else None
     return LinkPage(
