@@ -18,7 +18,8 @@ from typing import Literal
 
 import yaml
 
-from app.folders.config import default_name
+from app.folders.config import FolderConfigError, default_name, load_config
+from app.folders.dialect import detect
 from app.ingest.dates import date_from_filename
 from app.ingest.discover import (
     SourceFile,
@@ -32,6 +33,7 @@ from app.ingest.links import link_scheme, url_key
 from app.ingest.parse import ParsedPost
 from app.ingest.pipeline import parse_aliases, parse_all
 from app.ingest.problems import ParseError, SourceVanished, escaped
+from app.notes.names import LinkKeys, NameIndex, note_names
 from app.settings import Settings
 
 Severity = Literal["error", "warning"]
@@ -48,6 +50,9 @@ RULES = {
     "uncovered-heading": "a heading that no domain of the aliases file covers",
     "no-link": "a list entry with no link in it, its parents or its sub-items",
 }
+# Also reported: `unresolved-link`, an internal link (wikilink, embed, block reference,
+# relative link to a note) naming no note or block of the folder. It joins RULES (and so
+# `--ignore`) once `learnlog check --help` lists it.
 
 # The shape of a file name date (as dates.py reads them) whether or not the date exists.
 _DATE_SHAPED = re.compile(r"(?:\d{4}|\d{2})[-_]\d{1,2}[-_]\d{1,2}(?=$|[-_ .])")
@@ -203,8 +208,20 @@ def _lint_job(job: _Job, neighbours: list[Path], settings: Settings, report: Lin
     covered = _covered_headings(settings.resolved_aliases_file(job.root), report)
     collisions = _slug_collisions(job.root, sources, neighbours)
     checked = (fingerprinted(source) for source in sources if source.path in shown)
+    try:
+        dialect = detect(job.root, load_config(job.root), [s.absolute for s in sources]).name
+    except FolderConfigError:  # ingest reports an unusable learnlog.toml; links read as plain
+        dialect = "plain"
+    # Internal links resolve against every note of the folder: files not checked count by
+    # their path names (their aliases are not read).
+    names = NameIndex()
+    for source in sources:
+        if source.path not in shown:
+            names.add(source.path, note_names(source.path, dialect, {}))
+    blocks: set[str] = set()
+    internal: dict[str, list[tuple[int, str, LinkKeys]]] = {}
     # The ingest's own parse step: the same reading, the same errors, the same workers.
-    parsed = parse_all(checked, settings.max_file_bytes, settings.ingest_workers)
+    parsed = parse_all(checked, settings.max_file_bytes, settings.ingest_workers, dialect)
     for path, result, _text in parsed:
         report.files += 1
         found = [*_lint_name(path), *collisions.get(path, [])]
@@ -214,8 +231,24 @@ def _lint_job(job: _Job, neighbours: list[Path], settings: Settings, report: Lin
             found.append((result.line, "error", "ingest", result.reason))
         else:
             found.extend(_lint_post(result, covered))
+            names.add(path, result.names)
+            blocks.update(e.block_id for e in result.entries if e.block_id is not None)
+            internal[path] = [
+                (link.line, link.url, LinkKeys(link.note.target, link.note.near))
+                for link in result.links
+                if link.note is not None
+            ]
         found.sort(key=lambda item: (item[0] or 0, item[1] != "error"))
         report.findings.extend(Finding(shown[path], *item) for item in found)
+    for path, links in internal.items():
+        for line, url, keys in links:
+            block = url[2:-2] if url.startswith("((") else None
+            if (block in blocks) if block is not None else names.resolve(keys) is not None:
+                continue
+            what = "block" if block is not None else "note"
+            message = f"internal link {url!r} names no {what} of the folder"
+            finding = Finding(shown[path], line, "warning", "unresolved-link", message)
+            report.findings.append(finding)
     # Files in path order; each file's findings stay in line order (the sort is stable).
     report.findings[start:] = sorted(report.findings[start:], key=lambda finding: finding.path)
 
