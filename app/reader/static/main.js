@@ -1,7 +1,15 @@
 // The reader: state lives in the URL hash (#/?domain=genai&q=... or #/post/<slug>), so
 // every view can be linked to and Back and Forward work; pages follow the API's `next`.
 import { apiBase, getJson } from "./api.js";
-import { domainName, domainTree, el, entryItem, listHref, problemBox } from "./render.js";
+import {
+  domainName,
+  domainTree,
+  el,
+  entryItem,
+  listHref,
+  postHref,
+  problemBox,
+} from "./render.js";
 
 const FILTERS = ["domain", "tag", "from", "to", "q"];
 const byId = (id) => document.getElementById(id);
@@ -193,10 +201,37 @@ async function showPost(slug, signal) {
     }
     byId("post-excerpt").textContent = post.excerpt || "";
     byId("post-body").innerHTML = post.html; // documented by the API as sanitized HTML
+    followInternalLinks(byId("post-body"));
     byId("post-title").focus();
+    await showBacklinks(slug, signal);
   } catch (error) {
     if (error.name !== "AbortError") setStatus("post-status", problemBox(error));
   }
+}
+
+/** Internal links (`/posts/<slug>#part` in the API's HTML) open the note in the reader. */
+function followInternalLinks(body) {
+  for (const link of body.querySelectorAll("a.internal-link[href]")) {
+    const found = link.getAttribute("href").match(/\/posts\/([^/#?]+)/);
+    if (found) link.href = postHref(decodeURIComponent(found[1]));
+  }
+}
+
+/** "Linked from": the entries citing this post, each with a link to its own post. */
+async function showBacklinks(slug, signal) {
+  const page = await getJson(`posts/${encodeURIComponent(slug)}/backlinks?limit=50`, signal);
+  if (!page.items.length) return;
+  const list = el("ul", "backlinks");
+  for (const entry of page.items) {
+    const item = el("li");
+    const link = el("a", "", entry.post.title);
+    link.href = postHref(entry.post.slug);
+    item.append(link, ": ", entry.text);
+    list.append(item);
+  }
+  const section = el("section", "backlinks");
+  section.append(el("h2", "", "Linked from"), list);
+  byId("post-body").append(section);
 }
 
 function route() {
