@@ -8,7 +8,6 @@ from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi_offline import FastAPIOffline
 
@@ -35,10 +34,11 @@ from app.db import REQUEST_CONNECTIONS, make_engine
 from app.errors import install_error_handlers
 from app.folders.location import database_url
 from app.observability import configure_logging, install_observability
+from app.publishing.loop import Clock, publishing_loop, utc_clock
 from app.queries.entry_index import IndexHolder
 from app.reader import READER_PATH, mount_reader
 from app.schemas import EDIT_URL_TEMPLATE
-from app.security import install_security_headers
+from app.security import CORSExceptAdmin, install_security_headers
 from app.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -52,8 +52,12 @@ Errors are `application/problem+json` (RFC 9457).
 """
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the API; the database engine is created when the app starts, not at import."""
+def create_app(settings: Settings | None = None, *, clock: Clock = utc_clock) -> FastAPI:
+    """Build the API; the database engine is created when the app starts, not at import.
+
+    While it runs, so does the publishing loop (unless LEARNLOG_PUBLISHING=false), on
+    `clock` (tests give it one they move).
+    """
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -68,9 +72,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # it is out of the cycle collector's sight: a full collection walks only what came
         # later (55 ms at 300k entries otherwise, waited out by every request in flight).
         gc.freeze()
+        stop = asyncio.Event()
+        loop = None
+        if settings.publishing:
+            loop = asyncio.create_task(
+                publishing_loop(app.state.engine, settings, clock=clock, stop=stop),
+                name="publishing-loop",
+            )
         try:
             yield
         finally:
+            stop.set()
+            if loop is not None:
+                await loop
             app.state.engine.dispose()
 
     async def edit_urls() -> None:
@@ -94,10 +108,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # uncached pages/s at level 6 and 730 at level 1 on the benchmark corpus.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=1)
     app.add_middleware(
-        CORSMiddleware,
+        CORSExceptAdmin,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "HEAD", "OPTIONS"],
-        allow_headers=["If-None-Match"],
+        # Authorization: a preview frontend on another origin sends the preview token.
+        allow_headers=["If-None-Match", "Authorization"],
         expose_headers=["ETag", "Link"],
     )
     app.add_middleware(HeadAsGetMiddleware)

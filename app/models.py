@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Connection,
     ForeignKey,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     select,
 )
 from sqlmodel import Field, SQLModel
@@ -92,6 +94,9 @@ class Post(SQLModel, table=True):
     title: str = Field(sa_column=Column(Text, nullable=False))
     date: dt.date | None = None
     published_at: dt.datetime | None = Field(default=None, index=True)
+    # Set while a post waits for its moment (a future date or `publish_at`): it is stored
+    # as a draft until the publishing loop makes it public then.
+    publish_at: dt.datetime | None = Field(default=None, index=True)
     date_text: str | None = Field(default=None, sa_column=Column(Text))
     excerpt: str | None = Field(default=None, sa_column=Column(Text))
     is_draft: bool = Field(default=False, index=True)
@@ -386,6 +391,11 @@ class DeletedPost(SQLModel, table=True):
     source_path: str = Field(sa_column=Column(Text, nullable=False))
     slug: str = Field(sa_column=Column(String(255), nullable=False))
     content_version: int = Field(index=True, description="Content version of the deletion.")
+    is_draft: bool = Field(
+        default=False,
+        sa_column=Column(Boolean, nullable=False, server_default=false()),
+        description="The post was a draft when it went: only previews hear of it.",
+    )
 
 
 class LinkCheck(SQLModel, table=True):
@@ -411,6 +421,51 @@ class LinkCheck(SQLModel, table=True):
     )
 
 
+class WebhookEvent(SQLModel, table=True):
+    """A content change to announce: an ingest that changed posts, or posts going live."""
+
+    __tablename__ = "webhook_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    reason: str = Field(max_length=16, description="ingest or schedule.")
+    since_version: int = Field(description="The change set starts after this version.")
+    version: int = Field(description="Content version the change reached.")
+    created_at: dt.datetime
+    message_id: str | None = Field(
+        default=None,
+        max_length=64,
+        index=True,
+        description="The webhook-id, set with the body when the publishing loop builds it.",
+    )
+    body: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event on its way to one webhook URL: retried with backoff until it succeeds."""
+
+    __tablename__ = "webhook_deliveries"
+    # The sender picks due deliveries: pending ones by their next attempt time.
+    __table_args__ = (
+        Index("ix_webhook_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("webhook_events.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(max_length=16, description="pending, delivered or failed.")
+    attempts: int = 0
+    created_at: dt.datetime
+    next_attempt_at: dt.datetime | None = None
+    last_attempt_at: dt.datetime | None = None
+    last_status_code: int | None = None
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    delivered_at: dt.datetime | None = None
+
+
 # Core table handles, for the bulk writes of the ingest and the column-level reads of the API.
 POSTS: Table = Post.__table__  # type: ignore[attr-defined]
 SECTIONS: Table = Section.__table__  # type: ignore[attr-defined]
@@ -432,6 +487,8 @@ RUNS: Table = IngestRun.__table__  # type: ignore[attr-defined]
 PROBLEMS: Table = IngestProblem.__table__  # type: ignore[attr-defined]
 DELETED_POSTS: Table = DeletedPost.__table__  # type: ignore[attr-defined]
 LINK_CHECKS: Table = LinkCheck.__table__  # type: ignore[attr-defined]
+WEBHOOK_EVENTS: Table = WebhookEvent.__table__  # type: ignore[attr-defined]
+WEBHOOK_DELIVERIES: Table = WebhookDelivery.__table__  # type: ignore[attr-defined]
 
 # The content version, read by every request: one statement object, built once.
 CONTENT_VERSION = select(STATE.c.version).where(STATE.c.id == 1)

@@ -5,15 +5,23 @@ run, load or be framed, even if a browser is tricked into rendering one. The doc
 (Swagger UI, ReDoc) load everything from this app (fastapi-offline), and each carries one
 inline bootstrap script, allowed by its SHA-256 hash and nothing else. The reader (served
 at /reader/ on request) gets a policy of its own: its files, and fetches to this API.
+
+Tokens (admin, preview) are compared in constant time and never logged or echoed; CORS
+never opens the admin endpoints to a browser page of another origin.
 """
 
 import base64
 import gzip
 import hashlib
+import hmac
 import re
+from collections.abc import Iterable
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from pydantic import SecretStr
+from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
@@ -124,3 +132,50 @@ def install_security_headers(app: FastAPI, *, reader_prefix: str | None = None) 
         if isinstance(route, APIRoute) and not route.include_in_schema
     )
     app.add_middleware(SecurityHeadersMiddleware, docs_pages=pages, reader_prefix=reader_prefix)
+
+
+def token_matches(given: str, tokens: Iterable[SecretStr | None]) -> bool:
+    """True when `given` (surrounding whitespace aside) is one of the configured tokens.
+
+    Every configured token is compared, each in constant time, so the answer's timing
+    tells nothing about which one came close.
+    """
+    offered = given.strip().encode()
+    results = [
+        hmac.compare_digest(offered, token.get_secret_value().encode())
+        for token in tokens
+        if token is not None
+    ]
+    return any(results)
+
+
+ADMIN_PREFIX = "/admin"
+
+
+class CORSExceptAdmin:
+    """CORS for browser frontends on every path but the admin endpoints.
+
+    Admin requests skip the CORS layer: no `Access-Control-Allow-*` header ever answers
+    them, and a preflight gets no approval, so no page of another origin can call them
+    with a token a browser holds (or read what they answer).
+    """
+
+    def __init__(self, app: ASGIApp, /, **options: Any) -> None:
+        self.app = app
+        self.cors = CORSMiddleware(app, **options)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Route one ASGI call around or through CORS."""
+        if scope["type"] == "http" and _is_admin(scope):
+            await self.app(scope, receive, send)
+            return
+        await self.cors(scope, receive, send)
+
+
+def _is_admin(scope: Scope) -> bool:
+    """True for a request under /admin (behind any root path)."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    return path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/")

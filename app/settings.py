@@ -1,17 +1,26 @@
 """Settings read from `LEARNLOG_*` environment variables (and an optional `.env`)."""
 
+import base64
+import binascii
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Tokens shorter than this are refused when settings are read (guessable, or a mistake).
+MIN_TOKEN_LENGTH = 16
 
 
 class Settings(BaseSettings):
     """Everything learnlog can be configured with; every field has a working default."""
 
-    model_config = SettingsConfigDict(env_prefix="LEARNLOG_", env_file=".env", extra="ignore")
+    # Errors never repeat the value they refuse: it may be a token.
+    model_config = SettingsConfigDict(
+        env_prefix="LEARNLOG_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     database_url: str = Field(
         default="",
@@ -89,8 +98,58 @@ class Settings(BaseSettings):
 
     admin_token: SecretStr | None = Field(
         default=None,
-        description="Bearer token for POST /admin/ingest and GET /admin/runs; the admin "
-        "endpoints answer 404 while it is unset.",
+        description="Bearer token (16 characters at least) for POST /admin/ingest, GET "
+        "/admin/runs and GET /admin/webhooks/deliveries; the admin endpoints answer 404 "
+        "while it is unset.",
+    )
+    preview_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token (16 characters at least) that shows drafts and scheduled "
+        "posts (`include_drafts=true`, their slugs and ids); the admin token does too. "
+        "Unset: drafts are never served.",
+    )
+
+    publishing: bool = Field(
+        default=True,
+        description="Run the publishing loop in every server of the app: scheduled posts "
+        "go live when due and webhooks are sent. One process per database does it at a "
+        "time (a lock); false leaves it to other processes.",
+    )
+    publish_interval: float = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        description="Seconds between two rounds of the publishing loop: a scheduled post "
+        "appears at most this late.",
+    )
+    webhook_urls: list[str] = Field(
+        default=[],
+        description="URLs (a JSON list) that receive a signed POST (Standard Webhooks) after "
+        "every ingest that changed content and when scheduled posts go live.",
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Secret signing webhooks: `whsec_` and base64 of 16 to 64 random bytes "
+        "(needed with webhook_urls).",
+    )
+    webhook_max_attempts: int = Field(
+        default=8,
+        ge=1,
+        le=50,
+        description="Attempts per webhook delivery before it is marked failed.",
+    )
+    webhook_retry_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=86400,
+        description="Wait before the first retry of a failed delivery; each next one waits "
+        "twice as long (at most a day).",
+    )
+    webhook_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=600,
+        description="Seconds a webhook receiver has to answer (2xx) before the attempt fails.",
     )
 
     link_check_concurrency: int = Field(
@@ -119,14 +178,58 @@ class Settings(BaseSettings):
         "are skipped unless --force.",
     )
 
-    @field_validator("admin_token")
+    @field_validator("admin_token", "preview_token")
     @classmethod
-    def _blank_token_is_none(cls, token: SecretStr | None) -> SecretStr | None:
-        """An empty LEARNLOG_ADMIN_TOKEN leaves the admin endpoints off; surrounding
-        whitespace (a secret file's trailing newline) is not part of the token."""
+    def _blank_token_is_none(
+        cls, token: SecretStr | None, info: ValidationInfo
+    ) -> SecretStr | None:
+        """An empty token leaves its endpoints off; surrounding whitespace (a secret file's
+        trailing newline) is not part of the token; a short one is refused."""
         if token is None or not token.get_secret_value().strip():
             return None
-        return SecretStr(token.get_secret_value().strip())
+        value = token.get_secret_value().strip()
+        if len(value) < MIN_TOKEN_LENGTH:
+            # The message names the variable and the rule, never the value.
+            name = f"LEARNLOG_{(info.field_name or '').upper()}"
+            raise ValueError(
+                f"{name} is {len(value)} characters long: use at least {MIN_TOKEN_LENGTH} "
+                "(for example `python -c 'import secrets; print(secrets.token_urlsafe())'`)"
+            )
+        return SecretStr(value)
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _signing_secret(cls, secret: SecretStr | None) -> SecretStr | None:
+        """`whsec_` and base64 of 16 to 64 bytes, as Standard Webhooks secrets are written."""
+        if secret is None or not secret.get_secret_value().strip():
+            return None
+        value = secret.get_secret_value().strip()
+        try:
+            key = base64.b64decode(value.removeprefix("whsec_"), validate=True)
+        except binascii.Error:
+            key = b""
+        if not value.startswith("whsec_") or not 16 <= len(key) <= 64:
+            raise ValueError(
+                "LEARNLOG_WEBHOOK_SECRET must be `whsec_` followed by base64 of 16 to 64 "
+                "random bytes"
+            )
+        return SecretStr(value)
+
+    @field_validator("webhook_urls")
+    @classmethod
+    def _http_urls(cls, urls: list[str]) -> list[str]:
+        """Webhook receivers are http(s) URLs."""
+        for url in urls:
+            if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+                raise ValueError(f"webhook URL {url!r} is not an http(s) URL")
+        return urls
+
+    @model_validator(mode="after")
+    def _webhooks_are_signed(self) -> "Settings":
+        """Webhooks are never sent unsigned."""
+        if self.webhook_urls and self.webhook_secret is None:
+            raise ValueError("LEARNLOG_WEBHOOK_URLS needs LEARNLOG_WEBHOOK_SECRET to sign with")
+        return self
 
     @field_validator("edit_url_template")
     @classmethod

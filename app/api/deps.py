@@ -13,7 +13,7 @@ import hmac
 import json
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Annotated, Any, Literal, get_origin
+from typing import Annotated, Any, ClassVar, Literal, get_origin
 
 from fastapi import Depends, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -24,10 +24,18 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.cursor_secret import cached_cursor_secret, cursor_secret
 from app.db import is_timeout, snapshot, time_limit
-from app.errors import InvalidParameter, NotModified, QueryTimeout, Unavailable
+from app.errors import (
+    Forbidden,
+    InvalidParameter,
+    NotModified,
+    QueryTimeout,
+    Unauthorized,
+    Unavailable,
+)
 from app.models import CONTENT_VERSION
 from app.queries.entries import EntryFilters
 from app.search_syntax import SearchSyntaxError, parse_search
+from app.security import token_matches
 
 MAX_LIMIT = 200
 MAX_VALUES = 50
@@ -113,6 +121,69 @@ def _values(param: str, values: list[str]) -> tuple[str, ...]:
     return cleaned
 
 
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Who asks: the public, or a holder of the preview (or admin) token, who sees drafts."""
+
+    preview: bool
+
+
+PUBLIC = Viewer(preview=False)
+
+
+class PreviewUnauthorized(Unauthorized):
+    """Drafts asked for without a token (401, with a Bearer challenge for previews)."""
+
+    headers: ClassVar[dict[str, str]] = {"WWW-Authenticate": 'Bearer realm="learnlog preview"'}
+
+
+async def viewer(
+    request: Request,
+    authorization: Annotated[
+        str | None,
+        Header(
+            description="`Bearer <LEARNLOG_PREVIEW_TOKEN>` (or the admin token): drafts and "
+            "scheduled posts are then served (`include_drafts=true`, their slugs and ids), "
+            "and every answer is `Cache-Control: private, no-store`. A wrong token is a 403."
+        ),
+    ] = None,
+) -> Viewer:
+    """The public, unless the request carries the preview or admin token (compared in
+    constant time); another scheme (a proxy's Basic credentials) is not ours to judge."""
+    scheme, _, given = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        return PUBLIC
+    settings = request.app.state.settings
+    if not token_matches(given, [settings.preview_token, settings.admin_token]):
+        raise Forbidden("that token does not open previews (LEARNLOG_PREVIEW_TOKEN)")
+    return Viewer(preview=True)
+
+
+ViewerDep = Annotated[Viewer, Depends(viewer)]
+
+
+async def include_drafts_flag(
+    who: ViewerDep,
+    include_drafts: Annotated[
+        bool,
+        Query(
+            description="Include drafts and scheduled posts: needs the preview token "
+            "(401 without one)."
+        ),
+    ] = False,
+) -> bool:
+    """`include_drafts`, allowed only to a preview."""
+    if include_drafts and not who.preview:
+        raise PreviewUnauthorized(
+            "include_drafts=true needs the preview token: send "
+            "`Authorization: Bearer <LEARNLOG_PREVIEW_TOKEN>`"
+        )
+    return include_drafts
+
+
+IncludeDraftsDep = Annotated[bool, Depends(include_drafts_flag)]
+
+
 async def scope_filters(
     domain: Annotated[
         list[str],
@@ -150,7 +221,7 @@ async def scope_filters(
     link_kind: Annotated[
         list[str], Query(description="paper, code, model, video, social, email, internal, article.")
     ] = [],  # noqa: B006
-    include_drafts: Annotated[bool, Query(description="Include draft posts.")] = False,
+    include_drafts: IncludeDraftsDep = False,
 ) -> EntryFilters:
     """The filters every list shares except `q`; different parameters must all hold."""
     start = _parse_bound("from", date_from)
@@ -434,6 +505,7 @@ async def conditional(
     response: Response,
     conn: ConnectionDep,
     _single: Annotated[None, SingleValues],
+    who: ViewerDep,
     if_none_match: Annotated[
         str | None,
         Header(description="ETags of cached copies (or `*`): a current one gets 304, no body."),
@@ -441,14 +513,23 @@ async def conditional(
 ) -> None:
     """ETag from the content version and the request; a matching If-None-Match gets a 304.
 
-    Runs before the route's query, so a revalidation costs one tiny read.
+    Runs before the route's query, so a revalidation costs one tiny read. A preview's
+    answers have ETags of their own and are never stored (`private, no-store`), so no
+    cache hands a draft to anyone else.
     """
     version = conn.execute(CONTENT_VERSION).scalar()
     request.state.content_version = version
+    audience = "preview" if who.preview else "public"
     fingerprint = hashlib.blake2b(
-        f"{version}|{request.url.path}|{request.url.query}".encode(), digest_size=12
+        f"{version}|{audience}|{request.url.path}|{request.url.query}".encode(), digest_size=12
     ).hexdigest()
     etag = f'W/"{fingerprint}"'
+    # Answers differ with the token: caches keep them apart.
+    response.headers["Vary"] = "Authorization"
+    if who.preview:
+        response.headers["ETag"] = etag
+        response.headers["Cache-Control"] = "private, no-store"
+        return
     candidates = if_none_match or ""
     if candidates.strip() == "*" or etag in [c.strip() for c in candidates.split(",")]:
         raise NotModified(etag)

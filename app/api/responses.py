@@ -38,8 +38,13 @@ NOT_MODIFIED: Responses = {
     304: {"description": "Not modified: the `If-None-Match` ETag is still current (no body)."}
 }
 
+PREVIEW: Responses = {
+    401: problem("`include_drafts=true` without the preview token"),
+    403: problem("A bearer token that is neither the preview nor the admin token"),
+}
+
 # A read that takes parameters and answers conditional GETs: every list and lookup.
-READ: Responses = {**NOT_MODIFIED, **INVALID, **TOO_LONG, **UNAVAILABLE}
+READ: Responses = {**NOT_MODIFIED, **PREVIEW, **INVALID, **TOO_LONG, **UNAVAILABLE}
 
 
 def not_found(description: str) -> Responses:

@@ -54,6 +54,8 @@ from app.models import (
     current_version,
 )
 from app.notes.resolve import DEFAULT_URL_TEMPLATE, citing_posts, resolve_folder, rewrite_html
+from app.publishing.schedule import hold_scheduled, note_deleted_drafts
+from app.publishing.webhooks import enqueue_ingest
 
 if TYPE_CHECKING:  # parsing (and markdown-it) is only imported where files are parsed
     from app.ingest.parse import ParsedPost
@@ -252,6 +254,7 @@ class Writer:
                 .where(RUNS.c.id == run_id)
                 .values(finished_at=_utcnow(), status=status, content_version=version, **counts)
             )
+            enqueue_ingest(conn, run_id, counts, version)
             if problems:
                 conn.execute(
                     insert(PROBLEMS),
@@ -290,6 +293,7 @@ class Writer:
                 fulltext.forget(conn, ids)
                 for post in posts:
                     self._replace(conn, root, post, version, created.get(post.post_id, version))
+                hold_scheduled(conn, posts, now=_utcnow())
                 fulltext.index(conn, ids)
             return {}
         except SQLAlchemyError as error:
@@ -329,6 +333,7 @@ class Writer:
                     )
                 )
                 fulltext.forget(conn, chunk)
+                note_deleted_drafts(conn, chunk)
                 conn.execute(delete(POSTS).where(POSTS.c.id.in_(chunk)))
 
     def rename_posts(self, slugs: dict[int, str]) -> None:

@@ -215,9 +215,14 @@ def entries_by_id(
     return {row["id"]: row for row in hydrate(conn, rows, aliases)}
 
 
-def get_entry(conn: Connection, entry_id: int) -> dict[str, Any] | None:
-    """One entry by id, hydrated, or None."""
-    row = conn.execute(select(*ENTRIES.c).where(ENTRIES.c.id == entry_id)).first()
+def get_entry(
+    conn: Connection, entry_id: int, *, include_drafts: bool = False
+) -> dict[str, Any] | None:
+    """One entry by id, hydrated, or None (a draft's entry too, unless `include_drafts`)."""
+    query = select(*ENTRIES.c).where(ENTRIES.c.id == entry_id)
+    if not include_drafts:
+        query = query.where(ENTRIES.c.is_draft == false())
+    row = conn.execute(query).first()
     if row is None:
         return None
     return hydrate(conn, [dict(row._mapping)], domain_aliases(conn))[0]

@@ -146,11 +146,17 @@ def _add_post_facts(conn: Connection, rows: list[dict[str, Any]]) -> None:
         item["source"] = {"path": item["source_path"], "line": item["line"]}
 
 
-def get_post(conn: Connection, slug: str) -> dict[str, Any] | None:
-    """A whole post by slug: fields, front matter, HTML and its section tree with entries."""
+def get_post(conn: Connection, slug: str, *, include_drafts: bool = False) -> dict[str, Any] | None:
+    """A whole post by slug: fields, front matter, HTML and its section tree with entries.
+
+    None for an unknown slug, and for a draft's unless `include_drafts`.
+    """
     from app.models import SECTIONS  # local: only this query needs sections directly
 
-    row = conn.execute(select(*POSTS.c).where(POSTS.c.slug == slug)).first()
+    query = select(*POSTS.c).where(POSTS.c.slug == slug)
+    if not include_drafts:
+        query = query.where(POSTS.c.is_draft == false())
+    row = conn.execute(query).first()
     if row is None:
         return None
     post = dict(row._mapping)

@@ -6,6 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.queries import entries as entries_queries
+from tests.api.conftest import PREVIEW
 from tests.conftest import Ingest
 
 
@@ -136,7 +137,9 @@ def test_drafts_only_on_request(seeded: TestClient, ingest: Ingest, seed_dir: Pa
     (seed_dir / "_drafts" / "idea.md").write_text("## GenAI\n* a draft idea\n")
     ingest(seed_dir)
     assert seeded.get("/entries", params={"q": "draft idea"}).json()["total"] == 0
-    shown = seeded.get("/entries", params={"q": "draft idea", "include_drafts": "true"})
+    drafts = {"q": "draft idea", "include_drafts": "true"}
+    assert seeded.get("/entries", params=drafts).status_code == 401
+    shown = seeded.get("/entries", params=drafts, headers=PREVIEW)
     assert shown.json()["total"] == 1
 
 

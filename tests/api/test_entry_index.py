@@ -22,6 +22,7 @@ from app.api.routes import search as search_route
 from app.main import create_app
 from app.queries.entry_index import IndexHolder
 from app.settings import Settings
+from tests.api.conftest import PREVIEW_TOKEN, preview_for
 from tests.conftest import SEED, Ingest
 
 HOSTS = ["arxiv.org", "github.com", "example.com", "huggingface.co"]
@@ -87,8 +88,9 @@ def clients(
     engine: Engine, ingest: Ingest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[TestClient, TestClient]]:
     url = ingest_corpus(engine, ingest, tmp_path / "logs")
-    indexed = TestClient(create_app(Settings(database_url=url)))
-    plain_app = create_app(Settings(database_url=url))
+    settings = Settings(database_url=url, preview_token=PREVIEW_TOKEN)
+    indexed = TestClient(create_app(settings))
+    plain_app = create_app(settings)
     plain = TestClient(plain_app)
     with indexed, plain:
         real_get = IndexHolder.get
@@ -119,7 +121,9 @@ def _same_pages(
 ) -> list[dict[str, Any]]:
     """Every page of `path`, following `next`, equal from both apps; the pages' bodies."""
     indexed, plain = clients
-    fast, slow = indexed.get(path, params=params), plain.get(path, params=params)
+    headers = preview_for(params)
+    fast = indexed.get(path, params=params, headers=headers)
+    slow = plain.get(path, params=params, headers=headers)
     bodies = []
     while True:
         assert fast.status_code == slow.status_code == 200, params
@@ -130,7 +134,7 @@ def _same_pages(
         following = fast.json()["next"]
         if following is None:
             return bodies
-        fast, slow = indexed.get(following), plain.get(following)
+        fast, slow = indexed.get(following, headers=headers), plain.get(following, headers=headers)
 
 
 def test_index_pages_equal_sql_pages(
@@ -165,8 +169,8 @@ def test_counts_agree(clients: tuple[TestClient, TestClient]) -> None:
     for filters in filter_sets():
         params = {**filters, "count": "true", "limit": "2"}
         assert (
-            indexed.get("/entries", params=params).json()["total"]
-            == plain.get("/entries", params=params).json()["total"]
+            indexed.get("/entries", params=params, headers=preview_for(params)).json()["total"]
+            == plain.get("/entries", params=params, headers=preview_for(params)).json()["total"]
         )
 
 

@@ -12,6 +12,7 @@ import feedparser
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.api.conftest import preview_for
 from tests.conftest import SEED, Ingest
 
 Params = dict[str, Any] | list[tuple[str, Any]]
@@ -75,7 +76,7 @@ ODD_POST = (
 
 def atom(client: TestClient, path: str, params: Params | None = None) -> Any:
     """GET an Atom feed and parse it like a reader would (HTML left as served)."""
-    response = client.get(path, params=params)
+    response = client.get(path, params=params, headers=preview_for(params))
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/atom+xml"
     parsed = feedparser.parse(

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from app.main import create_app
 from app.queries.entry_index import IndexHolder
 from app.settings import Settings
+from tests.api.conftest import PREVIEW_TOKEN, preview_for
 from tests.api.test_entry_index import filter_sets, ingest_corpus
 from tests.conftest import Ingest
 
@@ -21,8 +22,8 @@ def both_paths(
 ) -> Iterator[tuple[TestClient, TestClient]]:
     """A client answered by the entry index and one answered by SQL, on one database."""
     url = ingest_corpus(engine, ingest, tmp_path / "logs")
-    indexed_app = create_app(Settings(database_url=url))
-    plain_app = create_app(Settings(database_url=url))
+    indexed_app = create_app(Settings(database_url=url, preview_token=PREVIEW_TOKEN))
+    plain_app = create_app(Settings(database_url=url, preview_token=PREVIEW_TOKEN))
     with TestClient(indexed_app) as indexed, TestClient(plain_app) as plain:
         real_get = IndexHolder.get
 
@@ -35,7 +36,8 @@ def both_paths(
 
 def _totals(client: TestClient, params: dict[str, Any]) -> list[int | None]:
     """`total` of every page of /entries with `params`, following `next`."""
-    response = client.get("/entries", params=params)
+    headers = preview_for(params)
+    response = client.get("/entries", params=params, headers=headers)
     totals = []
     while True:
         assert response.status_code == 200, response.text
@@ -43,7 +45,7 @@ def _totals(client: TestClient, params: dict[str, Any]) -> list[int | None]:
         following = response.json()["next"]
         if following is None:
             return totals
-        response = client.get(following)
+        response = client.get(following, headers=headers)
 
 
 def test_count_total_is_the_full_count_on_later_pages(

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.api.conftest import PREVIEW
 from tests.conftest import CORPORA, REPO, Ingest
 
 Node = dict[str, Any]
@@ -188,7 +189,9 @@ def test_default_drops_one_post_headings_of_a_big_log_but_keeps_named_domains(
 def test_drafts_count_only_when_asked(client: TestClient, ingest: Ingest) -> None:
     ingest(REPO / "content")
     published = {node["slug"]: node for node in walk(client.get("/domains").json()["items"])}
-    drafts = client.get("/domains", params={"include_drafts": True}).json()["items"]
+    assert client.get("/domains", params={"include_drafts": True}).status_code == 401
+    drafts = client.get("/domains", params={"include_drafts": True}, headers=PREVIEW)
+    drafts = drafts.json()["items"]
     everything = {node["slug"]: node for node in walk(drafts)}
     ml, ml_drafts = published["machine-learning"], everything["machine-learning"]
     assert ml_drafts["post_count"] > ml["post_count"]

@@ -1,12 +1,13 @@
-"""Admin: trigger an ingest (say, from a git push hook) and read the ingest history.
+"""Admin: trigger an ingest (say, from a git push hook), read the ingest history and the
+webhook deliveries.
 
 Off unless LEARNLOG_ADMIN_TOKEN is set; then every call needs `Authorization: Bearer
-<token>` (compared in constant time, never logged). One ingest at a time per database,
-across processes: a trigger while any ingest holds the lock gets 409.
+<token>` (compared in constant time, never logged or echoed; no CORS: browsers on other
+origins cannot call these). One ingest at a time per database, across processes: a
+trigger while any ingest holds the lock gets 409.
 """
 
 import functools
-import hmac
 import logging
 import queue
 import threading
@@ -25,8 +26,11 @@ from app.ingest.lock import IngestBusy, ingest_lock
 from app.ingest.pipeline import run_ingest
 from app.ingest.problems import escaped
 from app.ingest.sync import RecordedProblem, Writer
+from app.publishing.schemas import DeliveryOut, DeliveryStatus
+from app.queries.deliveries import list_deliveries
 from app.queries.runs import list_runs
 from app.schemas import IngestStarted, RunOut
+from app.security import token_matches
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -52,8 +56,7 @@ async def require_admin(
     scheme, _, given = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not given.strip():
         raise Unauthorized("send the admin token as `Authorization: Bearer <token>`")
-    expected = settings.admin_token.get_secret_value().encode()
-    if not hmac.compare_digest(given.strip().encode(), expected):
+    if not token_matches(given, [settings.admin_token]):
         raise Forbidden("that token does not open the admin endpoints")
 
 
@@ -181,3 +184,19 @@ async def run(
     if not found:
         raise NotFound(f"no ingest run {run_id}")
     return RunOut.model_validate(found[0])
+
+
+@router.get("/admin/webhooks/deliveries", operation_id="listWebhookDeliveries", responses=INVALID)
+async def deliveries(
+    conn: ConnectionDep,
+    limit: Annotated[
+        int, Query(description="How many deliveries, newest first (1-200).", ge=1, le=200)
+    ] = 50,
+    status: Annotated[
+        list[DeliveryStatus],
+        Query(description="Keep deliveries in any of these states; repeat for several."),
+    ] = [],  # noqa: B006 - FastAPI copies defaults per request
+) -> list[DeliveryOut]:
+    """Webhook deliveries, newest first: status, attempts, next attempt and last error."""
+    found = list_deliveries(conn, limit=limit, status=tuple(dict.fromkeys(status)))
+    return [DeliveryOut.model_validate(row) for row in found]

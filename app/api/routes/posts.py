@@ -10,6 +10,7 @@ from app.api.deps import (
     ConnectionDep,
     FiltersDep,
     PagingDep,
+    ViewerDep,
     encode_cursor,
     next_url,
     text_value,
@@ -67,12 +68,16 @@ async def posts(
 )
 async def post(
     conn: ConnectionDep,
+    who: ViewerDep,
     slug: str = Path(
         description="Post slug.", max_length=300, examples=["2023-12-24-learning-logs"]
     ),
 ) -> PostDetail:
-    """One post: front matter, rendered HTML, and its sections with their entries."""
-    row = get_post(conn, text_value("slug", slug))
+    """One post: front matter, rendered HTML, and its sections with their entries.
+
+    A draft (or a scheduled post before its moment) answers 404 without the preview token.
+    """
+    row = get_post(conn, text_value("slug", slug), include_drafts=who.preview)
     if row is None:
         raise NotFound(f"no post with slug {slug!r}")
     return PostDetail.model_validate(row)

@@ -10,6 +10,7 @@ from app.api.deps import (
     Conditional,
     ConnectionDep,
     FiltersDep,
+    IncludeDraftsDep,
     PagingDep,
     encode_cursor,
     next_url,
@@ -41,7 +42,6 @@ from app.schemas import (
 
 router = APIRouter(tags=["vocabularies"])
 
-IncludeDrafts = Annotated[bool, Query(description="Count draft posts too.")]
 MinPosts = Annotated[
     int | None,
     Query(
@@ -75,7 +75,7 @@ async def domains(
     response: Response,
     conn: ConnectionDep,
     paging: PagingDep,
-    include_drafts: IncludeDrafts = False,
+    include_drafts: IncludeDraftsDep,
     min_posts: MinPosts = None,
 ) -> DomainPage:
     """Top-level domains, most posts first, each with its sub-domains, counts and dates.
@@ -122,7 +122,7 @@ async def tags(request: Request, conn: ConnectionDep, filters: FiltersDep) -> Co
 @router.get(
     "/categories", operation_id="listCategories", dependencies=[Conditional], responses=READ
 )
-async def categories(conn: ConnectionDep, include_drafts: IncludeDrafts = False) -> CountPage:
+async def categories(conn: ConnectionDep, include_drafts: IncludeDraftsDep) -> CountPage:
     """Categories with their number of posts, most used first."""
     return _counts(category_counts(conn, include_drafts=include_drafts))
 
