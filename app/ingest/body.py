@@ -116,7 +116,18 @@ def fold_deep_lists(md: MarkdownIt) -> MarkdownIt:
     """Make `md` stop nesting lists well before its nesting limit, so no item is dropped."""
 
     def list_within_limit(state: StateBlock, start: int, end: int, silent: bool) -> bool:
-        return state.level < _LIST_LEVEL_LIMIT and list_block(state, start, end, silent)
+        if state.level >= _LIST_LEVEL_LIMIT:
+            return False
+        if state.sCount[start] - state.blkIndent < 4 or state.is_code_block(start):
+            return list_block(state, start, end, silent)
+        # Without indented code (Logseq outlines), a list may start indented: it is read
+        # from its own indentation, so its later items stay siblings, not continuations.
+        saved = state.blkIndent
+        state.blkIndent = state.sCount[start]
+        try:
+            return list_block(state, start, end, silent)
+        finally:
+            state.blkIndent = saved
 
     md.block.ruler.at("list", list_within_limit, {"alt": ["paragraph", "reference", "blockquote"]})
     return md
@@ -334,7 +345,9 @@ class _Walker:
         if entry is None:
             if self.items:
                 entry = self.entries[self.items[-1][0]]
-            elif self.entries:
+            elif self.entries and not (inline.meta or {}).get("properties"):
+                # Obsidian's `^id` line names the block before it; Logseq properties
+                # outside any bullet belong to a heading, which is no entry.
                 entry = self.entries[-1]
             else:
                 return

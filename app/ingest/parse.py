@@ -145,11 +145,12 @@ def _text_value(value: Any) -> str | None:
 
 
 def _title_from_name(path: str, stem: str, dialect: str) -> str:
-    """The file name as written (`Open-Tabs` stays so; a Logseq `a___b` is `a/b`); a
-    Jekyll-style dated name loses its date and its hyphens: `2015-6-4-mongo-vs-rethink` ->
-    `mongo vs rethink`."""
-    prefix = filename_date_prefix_length(stem)
-    if dialect == "logseq" and not prefix:
+    """The file name as written (`Open-Tabs` stays so; a Logseq `a___b` is `a/b`); outside
+    note apps a Jekyll-style dated name loses its date and its hyphens:
+    `2015-6-4-mongo-vs-rethink` -> `mongo vs rethink`."""
+    # In a note app the file name is the title, a daily note's date included.
+    prefix = 0 if dialect in _PARSER_DIALECTS else filename_date_prefix_length(stem)
+    if dialect == "logseq":
         name = logseq_page_name(path)
     elif prefix and stem[prefix:]:
         name = unquote(stem[prefix:]).replace("-", " ").replace("_", " ")

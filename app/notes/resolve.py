@@ -18,9 +18,11 @@ from sqlalchemy import (
     ScalarSelect,
     and_,
     bindparam,
+    false,
     func,
     or_,
     select,
+    true,
     update,
 )
 
@@ -40,12 +42,27 @@ def resolve_folder(conn: Connection, root: str) -> set[int]:
     changed: set[int] = set()
 
     names = NOTE_NAMES.alias("candidate")
+    named = POSTS.alias("named")
+    citing = POSTS.alias("citing")
+    # A public note never leads to a draft (its URL would show the draft's slug); a draft
+    # may link to anything.
+    citing_is_draft = (
+        select(citing.c.is_draft)
+        .where(citing.c.id == nl.post_id)
+        .correlate(NOTE_LINKS)  # two levels down: SQLAlchemy would not correlate it itself
+        .scalar_subquery()
+    )
 
     def first_named(key: ColumnElement[str | None]) -> ScalarSelect[int]:
         # SQLite lets a correlated subquery name the updated row in WHERE, not in ORDER BY.
         return (
             select(names.c.post_id)
-            .where(names.c.root == nl.root, names.c.name == key)
+            .join(named, named.c.id == names.c.post_id)
+            .where(
+                names.c.root == nl.root,
+                names.c.name == key,
+                or_(named.c.is_draft == false(), citing_is_draft == true()),
+            )
             .order_by(names.c.rank, names.c.path_len, names.c.path)
             .limit(1)
             .scalar_subquery()

@@ -32,6 +32,7 @@ ATTACHMENT_EXTENSIONS = frozenset(
 NOTE_EXTENSIONS = (".md", ".markdown")
 
 _CALLOUT = re.compile(r"\[!([^\]\s]+)\]([+-]?)[ \t]*(.*)")
+_TITLE_WIKILINK = re.compile(r"!?\[\[([^\[\]|#]*)(?:#[^\[\]|]*)?(?:\|([^\[\]]*))?\]\]")
 _BLOCK_ID = re.compile(r"(?:^|\s)\^([A-Za-z0-9][A-Za-z0-9-]*)[ \t]*$")
 _PROPERTY = re.compile(r"[ \t]*([A-Za-z0-9_][A-Za-z0-9_.\-]*)::(?:[ \t]+(.*?))?[ \t]*")
 _BLOCK_REF = re.compile(r"\(\(([0-9A-Za-z][0-9A-Za-z_-]{2,63})\)\)")
@@ -53,6 +54,10 @@ def use_note_syntax(md: MarkdownIt, dialect: str) -> MarkdownIt:
     if dialect in NOTE_DIALECTS:
         md.inline.ruler.before("linkify", "note_tag", _inline_tag)
     if dialect == "logseq":
+        # A Logseq page is an outline: a tab-indented bullet is a nested block, never an
+        # indented code block (Logseq writes code in fences only).
+        md.disable("code")
+        md.block.ruler.before("paragraph", "property_lines", _property_lines)
         md.core.ruler.before("block_ids", "properties", _properties)
         md.inline.ruler.before("link", "labelled_ref", _labelled_ref)
         md.inline.ruler.before("linkify", "block_ref", _block_ref)
@@ -213,6 +218,8 @@ def _callouts(state: StateCore) -> None:
             index += 1
             continue
         kind, fold, title = found.group(1).lower(), found.group(2), found.group(3).strip()
+        if "[[" in title:  # the title line alone: `[[Note|alias]]` shows as `alias`
+            title = _TITLE_WIKILINK.sub(lambda m: m.group(2) or m.group(1), title)
         token.type = "callout_open"
         token.tag = "div"
         token.meta = {"callout": kind, "fold": fold, "title": title or kind.capitalize()}
@@ -254,6 +261,29 @@ def _block_ids(state: StateCore) -> None:
         if found:
             token.content = token.content[: found.start()].rstrip()
             token.meta = {**(token.meta or {}), "block_id": found.group(1)}
+
+
+def _property_lines(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """Logseq `key:: value` lines standing alone (after a heading): a block of their own,
+    so that the indented bullets after them are not read as their continuation."""
+    src = state.src
+    first = state.bMarks[start] + state.tShift[start]
+    if "::" not in src[first : state.eMarks[start]]:
+        return False
+    line = start
+    while line < end and _PROPERTY.fullmatch(src[state.bMarks[line] : state.eMarks[line]]):
+        line += 1
+    if line == start:
+        return False
+    if not silent:
+        state.push("paragraph_open", "p", 1).map = [start, line]
+        inline = state.push("inline", "", 0)
+        inline.content = src[first : state.eMarks[line - 1]]
+        inline.map = [start, line]
+        inline.children = []
+        state.push("paragraph_close", "p", -1)
+        state.line = line
+    return True
 
 
 def _properties(state: StateCore) -> None:

@@ -153,3 +153,14 @@ def assert_graph_matches_backlinks(client: TestClient) -> dict[str, Any]:
         assert node["links_in"] == counts[node["slug"]]
         assert len(citing) <= node["links_in"]
     return graph
+
+
+def test_public_notes_never_lead_to_drafts(client: TestClient, ingest: Ingest, vault: Path) -> None:
+    (vault / "Plans.md").write_text("---\ndraft: true\n---\nLinks to [[B]].\n", encoding="utf-8")
+    (vault / "B.md").write_text("# B\n\nSee [[Plans]].\n", encoding="utf-8")
+    ingest(vault)
+    assert 'href="/posts/plans"' not in client.get("/posts/b").json()["html"]
+    unresolved = {link["url"] for link in _all(client, "/links", resolved="false")}
+    assert "Plans" in unresolved
+    assert "plans" not in {e["post"]["slug"] for e in _all(client, "/posts/b/backlinks")}
+    assert client.get("/posts/plans/backlinks").status_code == 404
