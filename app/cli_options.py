@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
@@ -30,8 +31,19 @@ FolderArgument = Annotated[
 
 
 def command_settings(database_url: str | None, folder: Path | None = None) -> Settings:
-    """Settings from the environment, with the command line's database URL and folder."""
-    settings = Settings()
+    """Settings from the environment, with the command line's database URL and folder.
+
+    Exit 2 naming each setting that is not valid (never echoing its value).
+    """
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        console = Console(stderr=True, soft_wrap=True)
+        for problem in error.errors():
+            name = "LEARNLOG_" + "_".join(str(part) for part in problem["loc"]).upper()
+            reason = problem["msg"].removeprefix("Value error, ")
+            console.print(f"[red]error:[/red] {name}: {escape(reason)}", highlight=False)
+        raise typer.Exit(2) from None
     if folder is not None:
         settings = settings.model_copy(update={"content_dir": folder, "content_dirs": []})
     if database_url:

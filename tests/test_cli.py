@@ -90,3 +90,12 @@ def test_names_that_look_like_markup_are_printed_as_written(tmp_path: Path) -> N
     result = runner.invoke(cli, ["ingest", str(folder), "--database-url", url])
     assert result.exit_code == 1, result.output
     assert "failed  a[b] [bold]x.md:" in result.output
+
+
+@pytest.mark.parametrize("command", [["serve"], ["ingest"], ["stats"]])
+def test_an_invalid_setting_exits_2_naming_it_without_echoing_it(command: list[str]) -> None:
+    result = runner.invoke(cli, command, env={"LEARNLOG_ADMIN_TOKEN": "tooshort12"})
+    assert result.exit_code == 2
+    assert "LEARNLOG_ADMIN_TOKEN" in result.output
+    assert "tooshort12" not in result.output
+    assert "Traceback" not in result.output
