@@ -11,6 +11,7 @@ substring of the source, so a post without this syntax pays almost nothing for i
 
 import html
 import re
+from collections.abc import Callable
 from typing import Any
 
 from markdown_it import MarkdownIt
@@ -45,30 +46,51 @@ _URL_MACROS = frozenset({"youtube", "video", "vimeo", "tweet", "twitter", "bilib
 
 def use_note_syntax(md: MarkdownIt, dialect: str) -> MarkdownIt:
     """Add the note rules of `dialect` to `md` (the Obsidian ones apply to every dialect)."""
-    md.inline.ruler.before("linkify", "wikilink", _wikilink)
-    md.inline.ruler.before("linkify", "note_comment", _inline_comment)
-    md.inline.ruler.before("linkify", "highlight", _highlight)
+    inline: dict[str, tuple[InlineRule, ...]] = {
+        "[": (_wikilink,),
+        "!": (_wikilink,),
+        "%": (_inline_comment,),
+        "=": (_highlight,),
+    }
     md.block.ruler.before("paragraph", "note_comment", _block_comment)
     md.core.ruler.after("block", "callouts", _callouts)
     md.core.ruler.after("callouts", "block_ids", _block_ids)
     if dialect in NOTE_DIALECTS:
-        md.inline.ruler.before("linkify", "note_tag", _inline_tag)
+        inline["#"] = (_inline_tag,)
     if dialect == "logseq":
         # A Logseq page is an outline: a tab-indented bullet is a nested block, never an
         # indented code block (Logseq writes code in fences only).
         md.disable("code")
         md.block.ruler.before("paragraph", "property_lines", _property_lines)
         md.core.ruler.before("block_ids", "properties", _properties)
-        md.inline.ruler.before("link", "labelled_ref", _labelled_ref)
-        md.inline.ruler.before("linkify", "block_ref", _block_ref)
-        md.inline.ruler.before("linkify", "macro", _macro)
+        inline["["] = (_wikilink, _labelled_ref)
+        inline["("] = (_block_ref,)
+        inline["{"] = (_macro,)
         md.inline.add_terminator_char("(")
+    # One rule for all: the inline parser tries every rule at every terminator character
+    # (`-`, `*`, `:` ...), so one dictionary lookup is all a blog's text pays.
+    md.inline.ruler.before("linkify", "note_syntax", _dispatch(inline))
     md.add_render_rule("wikilink", _render_wikilink)
     md.add_render_rule("note_tag", _render_tag)
     md.add_render_rule("note_macro", lambda *_: "")
     md.add_render_rule("callout_open", _render_callout_open)
     md.add_render_rule("callout_close", lambda *_: "</div>\n")
     return md
+
+
+InlineRule = Callable[[StateInline, bool], bool]
+
+
+def _dispatch(rules: dict[str, tuple[InlineRule, ...]]) -> InlineRule:
+    """An inline rule trying `rules[c]` where the character under the cursor is `c`."""
+
+    def note_syntax(state: StateInline, silent: bool) -> bool:
+        found = rules.get(state.src[state.pos])
+        if found is None:
+            return False
+        return any(rule(state, silent) for rule in found)
+
+    return note_syntax
 
 
 # -- wikilinks and embeds -------------------------------------------------------------------
