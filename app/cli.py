@@ -475,6 +475,14 @@ def migrate(folder: FolderArgument = None, database_url: DatabaseOption = None) 
 
 @cli.command()
 def openapi(
+    folder: Annotated[
+        Path | None,
+        typer.Argument(
+            help="A content folder: its learnlog.toml's declared fields type `data` and "
+            "add their filters.",
+            show_default=False,
+        ),
+    ] = None,
     output: Annotated[
         Path | None,
         typer.Option(
@@ -487,16 +495,25 @@ def openapi(
 ) -> None:
     """Write the API's OpenAPI document as JSON, without a server or a database.
 
-    The same document as /openapi.json serves, for generating clients at build time.
-    Example: learnlog openapi --output openapi.json
+    The same document as /openapi.json serves, for generating clients at build time;
+    with FOLDER, `data` is typed from the fields its learnlog.toml declares.
+    Example: learnlog openapi content --output openapi.json
     """
     import json
 
+    from app.fields.openapi import typed_document
+    from app.folders.config import FolderConfigError, load_config
     from app.main import create_app
 
-    document = json.dumps(
-        create_app(command_settings(None)).openapi(), indent=2, ensure_ascii=False
-    )
+    spec = create_app(command_settings(None)).openapi()
+    if folder is not None:
+        try:
+            schema = load_config(folder).schema
+        except FolderConfigError as error:
+            console.print(f"[red]error:[/red] {error}", highlight=False)
+            raise typer.Exit(2) from None
+        spec = typed_document(spec, schema)
+    document = json.dumps(spec, indent=2, ensure_ascii=False)
     if output is None:
         sys.stdout.write(document + "\n")
         return

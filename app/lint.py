@@ -18,16 +18,19 @@ from typing import Literal
 
 import yaml
 
+from app.fields.schema import FieldSchema
 from app.folders.config import FolderConfigError, default_name, load_config
 from app.folders.dialect import detect
 from app.ingest.dates import date_from_filename
 from app.ingest.discover import (
     SourceFile,
+    SourceText,
     discover,
     fingerprinted,
     normalise,
     read_regular_file,
 )
+from app.ingest.front_matter import key_lines
 from app.ingest.identity import assign_slugs, slug_of
 from app.ingest.links import link_scheme, url_key
 from app.ingest.parse import ParsedPost
@@ -208,8 +211,11 @@ def _lint_job(job: _Job, neighbours: list[Path], settings: Settings, report: Lin
     covered = _covered_headings(settings.resolved_aliases_file(job.root), report)
     collisions = _slug_collisions(job.root, sources, neighbours)
     checked = (fingerprinted(source) for source in sources if source.path in shown)
+    schema = FieldSchema()
     try:
-        dialect = detect(job.root, load_config(job.root), [s.absolute for s in sources]).name
+        config = load_config(job.root)
+        dialect = detect(job.root, config, [s.absolute for s in sources]).name
+        schema = config.schema
     except FolderConfigError:  # ingest reports an unusable learnlog.toml; links read as plain
         dialect = "plain"
     # Internal links resolve against every note of the folder: files not checked count by
@@ -222,7 +228,7 @@ def _lint_job(job: _Job, neighbours: list[Path], settings: Settings, report: Lin
     internal: dict[str, list[tuple[int, str, LinkKeys]]] = {}
     # The ingest's own parse step: the same reading, the same errors, the same workers.
     parsed = parse_all(checked, settings.max_file_bytes, settings.ingest_workers, dialect)
-    for path, result, _text in parsed:
+    for path, result, source_text in parsed:
         report.files += 1
         found = [*_lint_name(path), *collisions.get(path, [])]
         if isinstance(result, SourceVanished):
@@ -231,6 +237,7 @@ def _lint_job(job: _Job, neighbours: list[Path], settings: Settings, report: Lin
             found.append((result.line, "error", "ingest", result.reason))
         else:
             found.extend(_lint_post(result, covered))
+            found.extend(_field_findings(result, source_text, schema))
             names.add(path, result.names)
             blocks.update(e.block_id for e in result.entries if e.block_id is not None)
             internal[path] = [
@@ -328,6 +335,21 @@ def _lint_post(post: ParsedPost, covered: set[str] | None) -> list[_Item]:
                 found.append((section.line, "warning", "uncovered-heading", reason))
     found.extend(_entries_without_links(post))
     return found
+
+
+def _field_findings(
+    post: ParsedPost, source: SourceText | None, schema: FieldSchema
+) -> list[_Item]:
+    """Declared fields the post's front matter breaks, as the ingest reports them: errors
+    under `strict = true` (the ingest fails the file), warnings otherwise."""
+    if not schema:
+        return []
+    lines = key_lines(source.text) if source is not None else {}
+    severity: Severity = "error" if schema.strict else "warning"
+    return [
+        (v.line or post.body_line, severity, "field", f"field `{v.field}`: {v.reason}")
+        for v in schema.check(post.front_matter, lines).violations
+    ]
 
 
 def _duplicate_urls(post: ParsedPost) -> list[_Item]:

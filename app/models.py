@@ -9,6 +9,9 @@ from sqlalchemy import (
     Boolean,
     Column,
     Connection,
+    Date,
+    DateTime,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -346,6 +349,46 @@ class DomainAlias(SQLModel, table=True):
     domain: str = Field(max_length=255, index=True)
 
 
+class PostField(SQLModel, table=True):
+    """A declared front-matter field's typed value (one row per item of a list field).
+
+    Each type has its column and a (name, value, post_id) index, so a filter on a field
+    reads one index range, as a tag filter does.
+    """
+
+    __tablename__ = "post_fields"
+    __table_args__ = (
+        Index("ix_post_fields_name_value_text_post_id", "name", "value_text", "post_id"),
+        Index("ix_post_fields_name_value_number_post_id", "name", "value_number", "post_id"),
+        Index("ix_post_fields_name_value_date_post_id", "name", "value_date", "post_id"),
+        Index("ix_post_fields_name_value_moment_post_id", "name", "value_moment", "post_id"),
+        Index("ix_post_fields_name_value_bool_post_id", "name", "value_bool", "post_id"),
+    )
+
+    post_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
+    )
+    name: str = Field(sa_column=Column(String(64), primary_key=True))
+    position: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    value_text: str | None = Field(default=None, sa_column=Column(Text))
+    value_number: float | None = Field(default=None, sa_column=Column(Double))
+    value_date: dt.date | None = Field(default=None, sa_column=Column(Date))
+    # Naive UTC: both engines compare it the same way.
+    value_moment: dt.datetime | None = Field(default=None, sa_column=Column(DateTime))
+    value_bool: bool | None = Field(default=None, sa_column=Column(Boolean))
+
+
+class FieldSchemaRecord(SQLModel, table=True):
+    """The field schema in force for one content folder, stored by its last ingest."""
+
+    __tablename__ = "field_schemas"
+
+    root: str = Field(sa_column=Column(Text, primary_key=True))
+    declared: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    digest: str = Field(max_length=64)
+    updated_at: dt.datetime
+
+
 class IngestRun(SQLModel, table=True):
     """One run of `learnlog ingest` and what it did."""
 
@@ -489,6 +532,9 @@ DELETED_POSTS: Table = DeletedPost.__table__  # type: ignore[attr-defined]
 LINK_CHECKS: Table = LinkCheck.__table__  # type: ignore[attr-defined]
 WEBHOOK_EVENTS: Table = WebhookEvent.__table__  # type: ignore[attr-defined]
 WEBHOOK_DELIVERIES: Table = WebhookDelivery.__table__  # type: ignore[attr-defined]
+
+POST_FIELDS: Table = PostField.__table__  # type: ignore[attr-defined]
+FIELD_SCHEMAS: Table = FieldSchemaRecord.__table__  # type: ignore[attr-defined]
 
 # The content version, read by every request: one statement object, built once.
 CONTENT_VERSION = select(STATE.c.version).where(STATE.c.id == 1)

@@ -173,6 +173,16 @@ class SectionOut(BaseModel):
     sections: list["SectionOut"] = Field(description="Nested sections.")
 
 
+class PostData(BaseModel):
+    """The post's declared fields (`[fields.NAME]` in learnlog.toml), validated and typed.
+
+    Fields a post lacks (or holds an invalid value of) are left out. `learnlog openapi
+    FOLDER` types each declared field here; this generic document allows any.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+
 class PostSummary(BaseModel):
     """A post in a list."""
 
@@ -186,6 +196,9 @@ class PostSummary(BaseModel):
     is_draft: bool = Field(description="True for drafts (listed only with include_drafts).")
     entry_count: int = Field(description="Number of entries.")
     source: SourceRef = Field(description="Where the post lives.")
+    data: PostData = Field(
+        description="Declared fields, typed (learnlog.toml `[fields.NAME]`); empty without."
+    )
 
 
 class PostDetail(PostSummary):

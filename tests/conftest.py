@@ -24,7 +24,7 @@ _TABLES = (
     "ingest_problems, ingest_runs, entry_tags, post_tags, post_categories, links, entries, "
     "section_paths, sections, posts, tags, categories, domain_aliases, content_state, "
     "deleted_posts, link_checks, folders, webhook_deliveries, webhook_events, "
-    "note_links, note_names, entry_blocks"
+    "note_links, note_names, entry_blocks, post_fields, field_schemas"
 )
 
 

@@ -90,6 +90,6 @@ def test_downgrade_and_upgrade_with_data_lose_nothing_after_the_next_ingest(
 def _search_hits(url: str) -> tuple[int, int]:
     """How many entries and posts a search for a common word finds."""
     with TestClient(create_app(Settings(database_url=url))) as client:
-        entries = client.get("/search", params={"q": "model", "count": "true"}).json()
-        posts = client.get("/search", params={"q": "model", "type": "post", "count": "true"})
+        entries = client.get("/search", params={"q": "model"}).json()
+        posts = client.get("/search", params={"q": "model", "type": "post"})
     return entries["total"], posts.json()["total"]

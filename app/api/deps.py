@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, ClassVar, Literal, get_origin
 
@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.cursor_secret import cached_cursor_secret, cursor_secret
 from app.db import is_timeout, snapshot, time_limit
 from app.errors import (
+    AppError,
     Forbidden,
     InvalidParameter,
     NotModified,
@@ -32,6 +33,17 @@ from app.errors import (
     Unauthorized,
     Unavailable,
 )
+from app.fields.query import (
+    DEFAULT_SORT,
+    PREFIX,
+    DataFilter,
+    FieldQueryError,
+    SortKey,
+    parse_filters,
+    parse_sort,
+)
+from app.fields.schema import FieldSchema
+from app.fields.store import schema_in_force
 from app.models import CONTENT_VERSION
 from app.queries.entries import EntryFilters
 from app.search_syntax import SearchSyntaxError, parse_search
@@ -292,6 +304,9 @@ class Paging:
     newest_first: bool
     cursor: list[Any] | None
     scope: CursorScope
+    # `sort` on /posts and /entries: the date, the title or a declared field.
+    sort: SortKey = DEFAULT_SORT
+    schema: FieldSchema = field(default_factory=FieldSchema)
 
     def offset(self) -> int:
         """Where a numbered page starts (lists ranked by relevance or counts, not keys)."""
@@ -325,6 +340,126 @@ async def paging(
 
 PagingDep = Annotated[Paging, Depends(paging)]
 
+MAX_SORT = 70
+
+
+async def sorted_paging(
+    request: Request,
+    conn: ConnectionDep,
+    limit: Annotated[
+        int, Query(description=f"Items per page (1-{MAX_LIMIT}).", ge=1, le=MAX_LIMIT)
+    ] = 20,
+    cursor: Annotated[
+        str | None,
+        Query(description="Opaque cursor from a previous page's `next`.", max_length=MAX_CURSOR),
+    ] = None,
+    sort: Annotated[
+        str,
+        Query(
+            description="`-date` newest first (default), `date`, `title`, or a declared field "
+            "`data.NAME` (a scalar one); `-` before any of them for descending. Ties go by "
+            "post id; posts without the field come last in either direction.",
+            max_length=MAX_SORT,
+            examples=["-date", "title", "-data.rating"],
+        ),
+    ] = "-date",
+) -> Paging:
+    """Paging for /posts and /entries, whose `sort` may name the title or a declared field."""
+    schema = schema_in_force(conn) if PREFIX in sort else FieldSchema()
+    try:
+        key = parse_sort(sort, schema)
+    except FieldQueryError as error:
+        raise InvalidParameter(error.param, error.message) from None
+    scope = CursorScope(_scope(request), await _cursor_secret(request))
+    path = request.url.path
+    shape = CURSOR_SHAPES.get(path if key.by == "date" else f"{path}?sort={SORTED}")
+    decoded = decode_cursor(cursor, scope, shape=shape) if cursor else None
+    return Paging(
+        limit=limit,
+        newest_first=key.descending,
+        cursor=decoded,
+        scope=scope,
+        sort=key,
+        schema=schema,
+    )
+
+
+SortedPagingDep = Annotated[Paging, Depends(sorted_paging)]
+
+
+async def data_filters(request: Request, conn: ConnectionDep) -> tuple[DataFilter, ...]:
+    """`data.NAME=value` and `data.NAME.OP=value`, checked against the declared fields."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k.startswith(PREFIX)]
+    if not params:
+        return ()
+    try:
+        return parse_filters(params, schema_in_force(conn))
+    except FieldQueryError as error:
+        raise InvalidParameter(error.param, error.message) from None
+
+
+async def listing_filters(
+    filters: FiltersDep,
+    data: Annotated[tuple[DataFilter, ...], Depends(data_filters)],
+) -> EntryFilters:
+    """The shared filters and those on declared fields (`data.NAME`, `data.NAME.OP`)."""
+    return replace(filters, data=data) if data else filters
+
+
+ListingFiltersDep = Annotated[EntryFilters, Depends(listing_filters)]
+
+
+async def sparse_fields(
+    fields: Annotated[
+        list[str],
+        Query(
+            # Left out of the OpenAPI document: a cut answer is not the declared shape,
+            # and typed clients read whole items. docs/api.md documents it.
+            include_in_schema=False,
+        ),
+    ] = [],  # noqa: B006
+) -> tuple[str, ...]:
+    """`fields=id,text` (comma-separated or repeated): the members each item keeps."""
+    wanted = [part.strip() for value in fields for part in value.split(",") if part.strip()]
+    if len(wanted) > MAX_VALUES:
+        raise InvalidParameter("fields", f"at most {MAX_VALUES} names")
+    for name in wanted:
+        text_value("fields", name)
+    return tuple(dict.fromkeys(wanted))
+
+
+SparseFieldsDep = Annotated[tuple[str, ...], Depends(sparse_fields)]
+
+
+def check_fields(
+    wanted: tuple[str, ...], members: Iterable[str], schema: FieldSchema | None = None
+) -> None:
+    """422 unless every name is a member of the item (or `data.NAME` of a declared field)."""
+    known = set(members)
+    for name in wanted:
+        if name in known:
+            continue
+        declared = schema.fields if schema is not None and "data" in known else {}
+        if name.startswith(PREFIX) and name[len(PREFIX) :] in declared:
+            continue
+        choices = ", ".join(sorted(known))
+        raise InvalidParameter("fields", f"unknown member {name[:64]!r}; choose from {choices}")
+
+
+def cut(item: dict[str, Any], wanted: tuple[str, ...]) -> dict[str, Any]:
+    """An item (as JSON data) with only the members asked for; `data.X` keeps one field."""
+    kept: dict[str, Any] = {}
+    for name in wanted:
+        if name.startswith(PREFIX):
+            field_name = name[len(PREFIX) :]
+            data = item.get("data") or {}
+            if field_name in data:
+                kept.setdefault("data", {})[field_name] = data[field_name]
+        elif name in item:
+            kept[name] = item[name]
+    return kept
+
+
 NOT_ISSUED = "not a cursor this API issued"
 MAC_BYTES = 12
 # Integer ranges of the columns cursor values are compared with: PostgreSQL casts bound
@@ -334,9 +469,11 @@ MAX_BIGINT = 2**63 - 1
 
 # What each value of a cursor key may be. `day`: a date (YYYY-MM-DD) or null; `int`:
 # 0..MAX_INT (positions, offsets, counts); `bigint`: 0..MAX_BIGINT (ids); `text`: a
-# string of at most MAX_SLUG characters.
-CursorSlot = Literal["day", "int", "bigint", "text"]
+# string of at most MAX_SLUG characters; `value`: a sort value (null, a boolean, a finite
+# number, or a string of at most MAX_VALUE_TEXT characters).
+CursorSlot = Literal["day", "int", "bigint", "text", "value"]
 MAX_SLUG = 255
+MAX_VALUE_TEXT = 1000
 
 # The keys each list's cursors carry, by path (the routes encode them so). A cursor whose
 # payload has another shape was not issued by this API, even when its signature holds.
@@ -347,7 +484,11 @@ CURSOR_SHAPES: dict[str, tuple[CursorSlot, ...]] = {
     "/search": ("int",),  # offset
     "/urls": ("int",),  # offset
     "/domains": ("int", "text"),  # post count, slug
+    # Sorted by title or a declared field: the post's value of it first.
+    "/entries?sort=value": ("value", "bigint", "int"),  # value, post id, position
+    "/posts?sort=value": ("value", "bigint"),  # value, post id
 }
+SORTED = "value"
 
 
 async def _cursor_secret(request: Request) -> bytes:
@@ -446,6 +587,12 @@ def _fits(value: Any, slot: CursorSlot) -> bool:
         return True
     if slot == "text":
         return isinstance(value, str) and len(value) <= MAX_SLUG and "\x00" not in value
+    if slot == "value":
+        if value is None or isinstance(value, bool):
+            return True
+        if isinstance(value, str):
+            return len(value) <= MAX_VALUE_TEXT and "\x00" not in value
+        return isinstance(value, int | float) and abs(value) <= 1e300
     # bool is an int to Python, never to a cursor.
     if not isinstance(value, int) or isinstance(value, bool):
         return False
@@ -461,9 +608,60 @@ def next_url(request: Request, response: Response, token: str | None) -> str | N
     return url
 
 
-# Routes' single-valued query parameters, worked out once per route (routes are not
-# hashable: keyed by the id of a dependant the entry keeps alive, so ids are not reused).
-_SINGLE_VALUED: dict[int, tuple[Dependant, frozenset[str]]] = {}
+@dataclass(frozen=True, slots=True)
+class _Declared:
+    """A route's query parameters: every name, the single-valued ones, `data.*` or not."""
+
+    dependant: Dependant
+    names: frozenset[str]
+    single: frozenset[str]
+    data: bool
+
+
+# Worked out once per route (routes are not hashable: keyed by the id of a dependant the
+# entry keeps alive, so ids are not reused).
+_DECLARED: dict[int, _Declared] = {}
+
+
+def _query_names(dependant: Dependant) -> Iterator[str]:
+    """Every query parameter a route reads, its dependencies' included."""
+    for param in dependant.query_params:
+        yield param.alias
+    for sub in dependant.dependencies:
+        yield from _query_names(sub)
+
+
+def _reads_data(dependant: Dependant) -> bool:
+    """True when the route takes `data.NAME` filters."""
+    return dependant.call is data_filters or any(_reads_data(s) for s in dependant.dependencies)
+
+
+def _declared(dependant: Dependant) -> _Declared:
+    """The route's parameters, cached."""
+    found = _DECLARED.get(id(dependant))
+    if found is None:
+        found = _DECLARED[id(dependant)] = _Declared(
+            dependant,
+            frozenset(_query_names(dependant)),
+            frozenset(_single_valued(dependant)),
+            _reads_data(dependant),
+        )
+    return found
+
+
+class UnknownParameters(InvalidParameter):
+    """Query parameters the route does not take (a typo must not be a silent full list)."""
+
+    def __init__(self, names: list[str], known: frozenset[str], data: bool) -> None:
+        takes = ", ".join(sorted(known)) or "no parameters"
+        if data:
+            takes += ", data.NAME[.OP]"
+        message = f"unknown parameter; this endpoint takes {takes}"
+        AppError.__init__(
+            self,
+            f"unknown parameter(s) {', '.join(names)}",
+            [{"param": name, "message": message} for name in names],
+        )
 
 
 def _single_valued(dependant: Dependant) -> Iterator[str]:
@@ -476,19 +674,26 @@ def _single_valued(dependant: Dependant) -> Iterator[str]:
 
 
 async def single_values(request: Request) -> None:
-    """Refuse a single-valued parameter given twice, such as `limit=5&limit=500`.
+    """Refuse parameters the route does not declare, and a single-valued one given twice.
 
-    The framework would quietly keep one of them; which one a cache, a proxy or a log
-    reader sees first is another matter (HTTP parameter pollution).
+    An unknown name (`tgas=x`) would otherwise be ignored and answer the unfiltered
+    list. A repeated single value (`limit=5&limit=500`): the framework would quietly keep
+    one of them; which one a cache, a proxy or a log reader sees first is another matter
+    (HTTP parameter pollution). Every route runs this (through `Conditional` or
+    `SingleValues`), reading the route's own declared parameters, so no route lists them.
     """
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
-    dependant = route.dependant
-    cached = _SINGLE_VALUED.get(id(dependant))
-    if cached is None:
-        cached = _SINGLE_VALUED[id(dependant)] = (dependant, frozenset(_single_valued(dependant)))
-    single = cached[1]
+    declared = _declared(route.dependant)
+    unknown = [
+        name
+        for name in dict.fromkeys(request.query_params.keys())
+        if name not in declared.names and not (declared.data and name.startswith(PREFIX))
+    ]
+    if unknown:
+        raise UnknownParameters([name[:64] for name in unknown], declared.names, declared.data)
+    single = declared.single
     seen: set[str] = set()
     for name, _ in request.query_params.multi_items():
         if name in single:

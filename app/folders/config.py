@@ -1,15 +1,17 @@
 """`learnlog.toml` at a content folder's root: what belongs to the content, not the deployment."""
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from app.fields.schema import NAME, RESERVED, FieldSchema, spec_from_table
 
 CONFIG_NAME = "learnlog.toml"
 
 DIALECTS = ("plain", "jekyll", "hugo", "pelican", "obsidian", "logseq")
 
-_KEYS = {"name", "dialect", "domains"}
+_KEYS = {"name", "dialect", "domains", "strict", "fields"}
 
 
 class FolderConfigError(ValueError):
@@ -31,6 +33,8 @@ class FolderConfig:
     dialect: str | None = None
     # Domain slug -> heading spellings, as in domains.yml; None when the file has no table.
     domains: dict[str, list[str]] | None = None
+    # Declared front-matter fields (`[fields.NAME]`) and `strict`: empty when none.
+    schema: FieldSchema = field(default_factory=FieldSchema)
 
 
 def load_config(root: Path) -> FolderConfig:
@@ -53,7 +57,54 @@ def load_config(root: Path) -> FolderConfig:
             message, _, place = message.partition(" (at line ")
             line = int(place.split(",")[0])
         raise FolderConfigError(path, f"not valid TOML: {message}", line) from None
-    return _validated(path, data)
+    config = _validated(path, data)
+    schema = _schema(path, data)
+    return FolderConfig(config.name, config.dialect, config.domains, schema)
+
+
+def _table_line(path: Path, header: str) -> int | None:
+    """The line of `[header]` in the file (TOML values carry no positions)."""
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    for number, text in enumerate(lines, 1):
+        if text.strip().replace(" ", "") == f"[{header}]":
+            return number
+    return None
+
+
+def _schema(path: Path, data: dict[str, Any]) -> FieldSchema:
+    """`strict` and the `[fields.NAME]` tables, checked; FolderConfigError names the field."""
+    strict = data.get("strict", False)
+    if not isinstance(strict, bool):
+        raise FolderConfigError(path, "`strict` must be true or false")
+    tables = data.get("fields", {})
+    if not isinstance(tables, dict):
+        raise FolderConfigError(path, "`fields` must hold `[fields.NAME]` tables")
+    fields = {}
+    for name, table in tables.items():
+        line = _table_line(path, f"fields.{name}")
+        if not isinstance(table, dict):
+            raise FolderConfigError(path, f"`fields.{name}` must be a table", line)
+        if name in RESERVED:
+            raise FolderConfigError(
+                path,
+                f"field `{name}` shadows a front-matter key the ingest reads itself; "
+                "choose another name",
+                line,
+            )
+        if not NAME.match(name):
+            raise FolderConfigError(
+                path,
+                f"field name {name!r}: lowercase letters, digits and _ (starting with a letter)",
+                line,
+            )
+        try:
+            fields[name] = spec_from_table(name, table)
+        except ValueError as error:
+            raise FolderConfigError(path, f"`fields.{name}`: {error}", line) from None
+    return FieldSchema(fields=fields, strict=strict)
 
 
 def _validated(path: Path, data: dict[str, Any]) -> FolderConfig:

@@ -219,3 +219,29 @@ def json_safe(value: Any) -> Any:
         return item
 
     return convert(value)
+
+
+_KEY_LINE = re.compile(r"""^(?:[-*][ \t]+)?["']?([A-Za-z_][A-Za-z0-9_-]*)["']?[ \t]*(?:::|:|=)""")
+
+
+def key_lines(text: str) -> dict[str, int]:
+    """{top-level front-matter key: its line in the file}, for reports naming a key's line.
+
+    Reads the lines of the header block (YAML, TOML, Pelican or Logseq) without parsing
+    values: a key is a name at the start of a line followed by `:`, `::` or `=`.
+    """
+    lines = text.split("\n", 400)[:400]
+    found: dict[str, int] = {}
+    if not lines:
+        return found
+    delimited = lines[0].strip() in ("---", "+++")
+    start = 1 if delimited else 0
+    for number, line in enumerate(lines[start:], start + 1):
+        if delimited and line.strip() in ("---", "+++", "..."):
+            break
+        if not delimited and not line.strip():
+            break
+        match = _KEY_LINE.match(line)
+        if match and match.group(1) not in found:
+            found[match.group(1)] = number
+    return found

@@ -26,6 +26,7 @@ from sqlalchemy import Engine
 if TYPE_CHECKING:
     from app.ingest.parse import ParsedPost
 
+from app.fields.schema import FieldSchema, stored_rows
 from app.folders.config import FolderConfig, load_config
 from app.folders.dialect import Dialect, detect
 from app.ingest.discover import (
@@ -40,6 +41,7 @@ from app.ingest.discover import (
     read_source,
 )
 from app.ingest.folder import resolve_folder
+from app.ingest.front_matter import key_lines
 from app.ingest.identity import assign_slugs, post_id, slug_of
 from app.ingest.lock import ingest_lock
 from app.ingest.problems import ParseError, Problem, SourceVanished
@@ -242,7 +244,10 @@ def _load(
     }
     writer.rename_posts(renamed)
 
-    jobs = _jobs_to_parse(sources, stored, max_file_bytes, summary, on_file)
+    schema = config.schema
+    # A schema that changed since the last run re-validates every post of the folder.
+    revalidate = writer.schema_digest(root_key) != (schema.digest() if schema else "")
+    jobs = _jobs_to_parse(sources, stored, max_file_bytes, summary, on_file, revalidate)
     dialect = summary.dialect.name if summary.dialect else "plain"
     statistics = _Statistics(writer, posts=len(stored) + len(others))
     publish = _PublishSteps(len(sources) - summary.unchanged)
@@ -260,17 +265,22 @@ def _load(
             summary.skipped_drafts += 1
             _notify(on_file, path, "skipped")
             continue
+        the_id = previous.id if previous else post_id(root_key, path)
+        field_rows = _typed_fields(schema, result, source, the_id, path, summary, on_file)
+        if field_rows is None:
+            continue
         if not batch:
             batch_started = time.perf_counter()
         batch.append(
             PostWrite(
                 path=path,
-                post_id=previous.id if previous else post_id(root_key, path),
+                post_id=the_id,
                 slug=slugs[(root_key, path)],
                 content_hash=source.content_hash if source else "",
                 source_hash=source.bytes_hash if source else "",
                 parsed=result,
                 existed=previous is not None,
+                field_rows=field_rows,
             )
         )
         if publish.due(len(batch), time.perf_counter() - batch_started):
@@ -282,6 +292,8 @@ def _load(
         # Links into notes that appeared, moved or went away, from notes that did not change.
         writer.resolve_links(root_key, renamed)
 
+    if revalidate:
+        writer.record_schema(root_key, schema.as_dict() if schema else None, schema.digest())
     # Every run, changed or not: a run cut off before this point left unused terms behind.
     writer.prune_terms()
     if summary.added or summary.updated or summary.deleted:
@@ -387,15 +399,17 @@ def _jobs_to_parse(
     max_file_bytes: int,
     summary: RunSummary,
     on_file: Callable[[str, Outcome], None] | None,
+    revalidate: bool = False,
 ) -> Iterator[SourceFile]:
-    """Files to parse: new ones, and stored ones whose text or parser changed.
+    """Files to parse: new ones, and stored ones whose text or parser changed (or all of
+    them, to `revalidate` against a new field schema).
 
     A generator, so hashing the next files overlaps with parsing the first ones and no
     file's text is held here: the parser reads it again (from the page cache).
     """
     for source in sources:
         previous = stored.get(source.path)
-        if previous is None:
+        if previous is None or revalidate:
             yield fingerprinted(source)
             continue
         try:
@@ -467,6 +481,37 @@ def _windowed(
         following = next(batches, None)
         if following is not None:
             pending.append(pool.apply_async(_parse_batch, (following, max_file_bytes, dialect)))
+
+
+def _typed_fields(
+    schema: FieldSchema,
+    parsed: "ParsedPost",
+    source: SourceText | None,
+    the_id: int,
+    path: str,
+    summary: RunSummary,
+    on_file: Callable[[str, Outcome], None] | None,
+) -> list[dict[str, Any]] | None:
+    """The post's `post_fields` rows; None when a strict schema fails the file.
+
+    A violation names the field, the reason and the key's line: a failure under `strict`
+    (the previous version stays), else a warning and the field left out.
+    """
+    if not schema:
+        return []
+    lines = key_lines(source.text) if source is not None else {}
+    checked = schema.check(parsed.front_matter, lines)
+    problems = [
+        Problem(f"field `{v.field}`: {v.reason}", v.line or parsed.body_line)
+        for v in checked.violations
+    ]
+    if problems and schema.strict:
+        first = problems[0]
+        reason = "; ".join(p.reason for p in problems)
+        _unread(summary, on_file, path, ParseError(reason, first.line))
+        return None
+    parsed.warnings.extend(problems)
+    return stored_rows(the_id, checked.values, schema)
 
 
 def _parse_batch(batch: list[SourceFile], max_file_bytes: int, dialect: str) -> list[_Result]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -38,11 +38,13 @@ from app.models import (
     ENTRIES,
     ENTRY_BLOCKS,
     ENTRY_TAGS,
+    FIELD_SCHEMAS,
     FOLDERS,
     LINKS,
     NOTE_LINKS,
     NOTE_NAMES,
     POST_CATEGORIES,
+    POST_FIELDS,
     POST_TAGS,
     POSTS,
     PROBLEMS,
@@ -89,6 +91,8 @@ class PostWrite:
     source_hash: str
     parsed: ParsedPost
     existed: bool
+    # `post_fields` rows: the post's declared fields, typed (app/fields).
+    field_rows: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +157,25 @@ class Writer:
             changed = conn.execute(update(FOLDERS).where(FOLDERS.c.name == name).values(**row))
             if not changed.rowcount:
                 conn.execute(insert(FOLDERS).values(name=name, **row))
+
+    def schema_digest(self, root: str) -> str:
+        """The digest of the field schema folder `root` was last validated against ("" if none)."""
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                select(FIELD_SCHEMAS.c.digest).where(FIELD_SCHEMAS.c.root == root)
+            ).scalar()
+        return found or ""
+
+    def record_schema(self, root: str, declared: dict[str, Any] | None, digest: str) -> None:
+        """Store the field schema in force for folder `root` (None: the folder declares none)."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(FIELD_SCHEMAS).where(FIELD_SCHEMAS.c.root == root))
+            if declared is not None:
+                conn.execute(
+                    insert(FIELD_SCHEMAS).values(
+                        root=root, declared=declared, digest=digest, updated_at=_utcnow()
+                    )
+                )
 
     def folder_profile(self, name: str) -> tuple[dict[str, int], int]:
         """Posts of folder `name` per front-matter style, and how many are undated."""
@@ -313,6 +336,8 @@ class Writer:
         conn.execute(delete(POSTS).where(POSTS.c.id == post.post_id))
         conn.execute(insert(POSTS), [_post_row(root, post, version, created)])
         self._insert_children(conn, post.post_id, post.parsed)
+        if post.field_rows:
+            conn.execute(insert(POST_FIELDS), post.field_rows)
 
     def delete_posts(self, post_ids: Iterable[int]) -> None:
         """Remove posts whose files are gone (rows below them cascade)."""

@@ -19,6 +19,7 @@ from sqlalchemy import (
     true,
 )
 
+from app.fields.query import DEFAULT_SORT, DataFilter, SortKey, field_conditions, sort_value
 from app.models import (
     ALIASES,
     ENTRIES,
@@ -48,6 +49,8 @@ class EntryFilters:
     host: tuple[str, ...] = ()
     link_kind: tuple[str, ...] = ()
     include_drafts: bool = False
+    # Conditions on declared front-matter fields (`data.NAME...`), of the entry's post.
+    data: tuple[DataFilter, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +124,7 @@ def entry_conditions(filters: EntryFilters, aliases: dict[str, str]) -> list[Col
         where.append(exists().where(LINKS.c.entry_id == e.id, LINKS.c.host.in_(filters.host)))
     if filters.link_kind:
         where.append(exists().where(LINKS.c.entry_id == e.id, LINKS.c.kind.in_(filters.link_kind)))
+    where.extend(field_conditions(e.post_id, filters.data))
     return where
 
 
@@ -168,8 +172,13 @@ def list_entries(
     after: EntryKey | None,
     newest_first: bool,
     count: bool = False,
+    sort: SortKey = DEFAULT_SORT,
+    after_value: Any = None,
 ) -> EntryRows:
     """One page of entries matching `filters`, and the total when it is cheap or asked for.
+
+    Sorted by date unless `sort` names the post's title or a declared field (then
+    `after_value` is the cursor's value of it, and `after` its post and position).
 
     The page itself walks the date index and stops after `limit` matches; counting every
     match of a rare filter over a wide range means walking all of it, so that happens only
@@ -178,8 +187,24 @@ def list_entries(
     """
     aliases = domain_aliases(conn)
     where = entry_conditions(filters, aliases)
-    page_where = [*where, _after(after, newest_first)] if after else where
-    query = _ordered(select(*ENTRIES.c).where(and_(true(), *page_where)), newest_first)
+    if sort.by == "date":
+        page_where = [*where, _after(after, newest_first)] if after else where
+        query = _ordered(select(*ENTRIES.c).where(and_(true(), *page_where)), newest_first)
+    else:
+        value = _post_sort_value(sort)
+        page_where = [*where, _after_value(value, after, after_value, sort)] if after else where
+        e = ENTRIES.c
+        order = (
+            (value.desc().nulls_last(), e.post_id.desc(), e.position)
+            if sort.descending
+            else (value.asc().nulls_last(), e.post_id, e.position)
+        )
+        query = (
+            select(*ENTRIES.c)
+            .add_columns(value.label("sort_value"))
+            .where(and_(true(), *page_where))
+            .order_by(*order)
+        )
     rows = [dict(row._mapping) for row in conn.execute(query.limit(limit + 1))]
     has_more = len(rows) > limit
     rows = rows[:limit]
@@ -188,6 +213,27 @@ def list_entries(
     else:
         total = len(rows) if after is None and not has_more else None
     return EntryRows(rows=hydrate(conn, rows, aliases), has_more=has_more, total=total)
+
+
+def _post_sort_value(sort: SortKey) -> Any:
+    """The value entries sort by: their post's title or value of a declared field."""
+    if sort.by == "title":
+        return select(POSTS.c.title).where(POSTS.c.id == ENTRIES.c.post_id).scalar_subquery()
+    return sort_value(ENTRIES.c.post_id, sort)
+
+
+def _after_value(value: Any, key: EntryKey, after_value: Any, sort: SortKey) -> Any:
+    """Entries after (value, post, position) in `sort`'s order; NULL values come last."""
+    e = ENTRIES.c
+    same_post_later = and_(e.post_id == key.post_id, e.position > key.position)
+    post_after = or_(
+        e.post_id < key.post_id if sort.descending else e.post_id > key.post_id,
+        same_post_later,
+    )
+    if after_value is None:
+        return and_(value.is_(None), post_after)
+    beyond = value < after_value if sort.descending else value > after_value
+    return or_(beyond, value.is_(None), and_(value == after_value, post_after))
 
 
 # Counting a broad filter means reading most of the table; past this many matches the

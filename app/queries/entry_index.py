@@ -102,9 +102,14 @@ class EntryIndex:
 
     @staticmethod
     def supports(filters: EntryFilters) -> bool:
-        """True when the index can answer these filters (full text and moments need SQL)."""
+        """True when the index can answer these filters (full text, moments, fields need SQL)."""
         bounds = (filters.date_from, filters.date_to)
-        return filters.q is None and not any(isinstance(b, dt.datetime) for b in bounds)
+        # Declared-field filters read `post_fields`, which the index does not hold.
+        return (
+            filters.q is None
+            and not filters.data
+            and not any(isinstance(b, dt.datetime) for b in bounds)
+        )
 
     def page(
         self,

@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, false, func, or_, select, true
 
+from app.fields.query import DEFAULT_SORT, SortKey, field_conditions, sort_value
+from app.fields.store import post_data, schema_in_force
 from app.models import ENTRIES, POST_CATEGORIES, POST_TAGS, POSTS
 from app.queries.entries import (
     EntryFilters,
@@ -72,6 +74,7 @@ def post_conditions(filters: EntryFilters, aliases: dict[str, str]) -> list[Colu
     inner = entry_conditions(entry_level, aliases)
     if inner:
         where.append(p.id.in_(select(ENTRIES.c.post_id).where(and_(*inner))))
+    where.extend(field_conditions(p.id, filters.data))
     return where
 
 
@@ -82,11 +85,20 @@ def list_posts(
     limit: int,
     after: PostKey | None,
     newest_first: bool,
+    sort: SortKey = DEFAULT_SORT,
 ) -> tuple[list[dict[str, Any]], bool, int | None]:
-    """A page of posts (with tags, categories and entry counts), more-flag and total."""
+    """A page of posts (with tags, categories and entry counts), more-flag and total.
+
+    Sorted by date unless `sort` names the title or a declared field: then `after.date`
+    holds the cursor's value of it, and posts without a value come last either way.
+    """
     p = POSTS.c
     where = post_conditions(filters, domain_aliases(conn))
     total = capped_count(conn, select(POSTS.c.id).where(and_(true(), *where)))
+    if sort.by != "date":
+        rows, has_more = _sorted_page(conn, where, limit, after, sort)
+        _add_post_facts(conn, rows)
+        return rows, has_more, total
     if after is not None:
         if newest_first:
             after_clause = (
@@ -117,6 +129,32 @@ def list_posts(
     return rows, has_more, total
 
 
+def _sorted_page(
+    conn: Connection,
+    where: list[ColumnElement[bool]],
+    limit: int,
+    after: PostKey | None,
+    sort: SortKey,
+) -> tuple[list[dict[str, Any]], bool]:
+    """A page of posts by title or a declared field, then id; no value sorts last."""
+    p = POSTS.c
+    value: Any = p.title if sort.by == "title" else sort_value(p.id, sort)
+    if after is not None:
+        id_after = p.id < after.id if sort.descending else p.id > after.id
+        if after.date is None:
+            where = [*where, value.is_(None), id_after]
+        else:
+            beyond = value < after.date if sort.descending else value > after.date
+            where = [*where, or_(beyond, value.is_(None), and_(value == after.date, id_after))]
+    query = select(*SUMMARY_COLUMNS, value.label("sort_value")).where(and_(true(), *where))
+    if sort.descending:
+        query = query.order_by(value.desc().nulls_last(), p.id.desc())
+    else:
+        query = query.order_by(value.asc().nulls_last(), p.id)
+    rows = [dict(row._mapping) for row in conn.execute(query.limit(limit + 1))]
+    return rows[:limit], len(rows) > limit
+
+
 def posts_by_id(conn: Connection, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     """Post summaries (as list_posts gives them) by id."""
     query = select(*SUMMARY_COLUMNS).where(POSTS.c.id.in_(list(ids)))
@@ -139,7 +177,9 @@ def _add_post_facts(conn: Connection, rows: list[dict[str, Any]]) -> None:
             .group_by(ENTRIES.c.post_id)
         ).all()
     )
+    data = post_data(conn, ids, schema_in_force(conn))
     for item in rows:
+        item["data"] = data.get(item["id"], {})
         item["tags"] = sorted(tags.get(item["id"], []))
         item["categories"] = sorted(categories.get(item["id"], []))
         item["entry_count"] = counts.get(item["id"], 0)

@@ -123,8 +123,9 @@ UNUSUAL = [
     ("q=" + "a" * 201, 422),
     ("q=%22unclosed", 422),
     ("facets=host", 200),
-    ("unknown=1", 200),
-    ("Domain=genai", 200),
+    # Unknown parameters (names are case-sensitive) are refused, not ignored.
+    ("unknown=1", 422),
+    ("Domain=genai", 422),
 ]
 
 

@@ -2,7 +2,7 @@
 
 import datetime as dt
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -16,10 +16,12 @@ from app.api.deps import (
     PUBLIC,
     Conditional,
     ConnectionDep,
-    FiltersDep,
+    ListingFiltersDep,
     Paging,
-    PagingDep,
+    SortedPagingDep,
+    SparseFieldsDep,
     ViewerDep,
+    check_fields,
     conditional,
     connection,
     encode_cursor,
@@ -30,8 +32,10 @@ from app.api.deps import (
 )
 from app.api.quick import quick_route, read_query
 from app.api.responses import READ, not_found
+from app.api.routes.posts import sparse_answer
 from app.api.spliced import entry_answers, json_answer, ready_index
 from app.errors import InvalidParameter, NotFound
+from app.fields.query import cursor_value, from_cursor
 from app.queries.entries import (
     EntryFilters,
     EntryKey,
@@ -85,9 +89,10 @@ async def entries(
     request: Request,
     response: Response,
     conn: ConnectionDep,
-    filters: FiltersDep,
-    paging: PagingDep,
+    filters: ListingFiltersDep,
+    paging: SortedPagingDep,
     facets: FacetsDep,
+    fields: SparseFieldsDep,
     count: Annotated[
         bool,
         Query(
@@ -96,9 +101,16 @@ async def entries(
         ),
     ] = False,
 ) -> EntryPage | Response:
-    """Entries matching every filter given, newest first, one page at a time, with facets."""
-    after = _cursor_key(paging)
-    if not facets and EntryIndex.supports(filters):
+    """Entries matching every filter given, newest first, one page at a time, with facets.
+
+    Declared fields of the entry's post filter as `data.NAME=value` or
+    `data.NAME.OP=value`; `fields=id,text` cuts each item to those members.
+    """
+    if fields:
+        check_fields(fields, EntryOut.model_fields)
+    after, after_value = _cursor_key(paging)
+    by_date = paging.sort.by == "date"
+    if not facets and not fields and by_date and EntryIndex.supports(filters):
         fast = _from_index(request, response, conn, filters, paging, after, count)
         if fast is not None:
             return fast
@@ -109,22 +121,30 @@ async def entries(
         after=after,
         newest_first=paging.newest_first,
         count=count,
+        sort=paging.sort,
+        after_value=after_value,
     )
     token = None
     if found.has_more and found.rows:
         last = found.rows[-1]
-        token = _cursor(EntryKey(last["date"], last["post_id"], last["position"]), paging)
+        key = EntryKey(last["date"], last["post_id"], last["position"])
+        if by_date:
+            token = _cursor(key, paging)
+        else:
+            value = cursor_value(last["sort_value"])
+            token = encode_cursor([value, key.post_id, key.position], paging.scope)
     counts: dict[FacetName, list[tuple[FacetValue, int]]] = {}
     if facets:
         # Facets read every matching entry (hundreds of ms for a broad filter on the design
         # corpus): the threadpool takes them so that the event loop keeps serving pages.
         counts = await run_in_threadpool(entry_facets, conn, filters=filters, names=facets)
-    return EntryPage(
+    page = EntryPage(
         items=[EntryOut.model_validate(row) for row in found.rows],
         next=next_url(request, response, token),
         total=found.total,
         facets=_facet_counts(counts),
     )
+    return sparse_answer(page, fields, response, listed=True) if fields else page
 
 
 _connection = asynccontextmanager(connection)
@@ -172,7 +192,7 @@ async def quick_entries(request: Request) -> Response | None:
         )
         filters = await entry_filters(scope, q)
         pages = await paging(request, limit, cursor, sort)  # type: ignore[arg-type]
-        after = _cursor_key(pages)
+        after, _ = _cursor_key(pages)
     except InvalidParameter:
         return None
     if not EntryIndex.supports(filters):
@@ -197,18 +217,18 @@ router.add_api_route(
 )
 
 
-def _cursor_key(paging: Paging) -> EntryKey | None:
-    """The sort key a cursor carries, or None on a first page."""
+def _cursor_key(paging: Paging) -> tuple[EntryKey | None, Any]:
+    """The sort key a cursor carries (None on a first page), and its title or field value."""
     if paging.cursor is None:
-        return None
+        return None, None
     try:
-        day, post_id, position = paging.cursor
-        return EntryKey(
-            date=None if day is None else dt.date.fromisoformat(day),
-            post_id=int(post_id),
-            position=int(position),
-        )
-    except (TypeError, ValueError):
+        value, post_id, position = paging.cursor
+        if paging.sort.by != "date":
+            key = EntryKey(date=None, post_id=int(post_id), position=int(position))
+            return key, from_cursor(value, paging.sort, paging.schema)
+        day = None if value is None else dt.date.fromisoformat(value)
+        return EntryKey(date=day, post_id=int(post_id), position=int(position)), None
+    except (TypeError, ValueError, KeyError):
         raise InvalidParameter("cursor", "not a cursor this API issued") from None
 
 

@@ -14,7 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection
 
-from app.api.deps import MAX_LIMIT, Conditional, ConnectionDep, FiltersDep
+from app.api.deps import MAX_LIMIT, Conditional, ConnectionDep, ListingFiltersDep
 from app.api.responses import READ, Responses
 from app.feeds import (
     ATOM_MEDIA_TYPE,
@@ -97,7 +97,7 @@ async def entries_atom_feed(
     request: Request,
     response: Response,
     conn: ConnectionDep,
-    filters: FiltersDep,
+    filters: ListingFiltersDep,
     limit: FeedLimit = DEFAULT_FEED_LIMIT,
 ) -> Response:
     """The newest entries matching the filters of /entries, as an Atom 1.0 feed."""
@@ -116,7 +116,7 @@ async def entries_atom_feed(
 async def entries_json_feed(
     request: Request,
     conn: ConnectionDep,
-    filters: FiltersDep,
+    filters: ListingFiltersDep,
     limit: FeedLimit = DEFAULT_FEED_LIMIT,
 ) -> JsonFeed:
     """The newest entries matching the filters of /entries, as a JSON Feed 1.1."""
@@ -134,7 +134,7 @@ async def posts_atom_feed(
     request: Request,
     response: Response,
     conn: ConnectionDep,
-    filters: FiltersDep,
+    filters: ListingFiltersDep,
     limit: FeedLimit = DEFAULT_FEED_LIMIT,
 ) -> Response:
     """The newest posts matching the filters of /posts, as an Atom 1.0 feed."""
@@ -153,7 +153,7 @@ async def posts_atom_feed(
 async def posts_json_feed(
     request: Request,
     conn: ConnectionDep,
-    filters: FiltersDep,
+    filters: ListingFiltersDep,
     limit: FeedLimit = DEFAULT_FEED_LIMIT,
 ) -> JsonFeed:
     """The newest posts matching the filters of /posts, as a JSON Feed 1.1."""

@@ -5,11 +5,14 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.api.deps import SingleValues
+from app.api.responses import INVALID
 from app.db import SCHEMA_HEAD
 from app.models import CONTENT_VERSION
 from app.schemas import Health
 
-router = APIRouter(tags=["health"])
+# Unknown query parameters are a 422 here too (app.api.deps.single_values).
+router = APIRouter(tags=["health"], dependencies=[SingleValues], responses=INVALID)
 
 
 @router.get("/healthz", operation_id="health")

@@ -6,11 +6,13 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
 from app import __version__
-from app.api.responses import TOO_LONG
+from app.api.deps import SingleValues
+from app.api.responses import INVALID, TOO_LONG
 from app.reader import READER_PATH
 from app.schemas import Landing, LandingLinks
 
-router = APIRouter(tags=["about"])
+# Unknown query parameters are a 422 here too (app.api.deps.single_values).
+router = APIRouter(tags=["about"], dependencies=[SingleValues], responses=INVALID)
 
 HTML = "text/html"
 JSON = "application/json"

@@ -2,9 +2,12 @@
 
 from fastapi import APIRouter, Request, Response
 
+from app.api.deps import SingleValues
+from app.api.responses import INVALID
 from app.observability import PROMETHEUS_MEDIA_TYPE, render_metrics
 
-router = APIRouter(tags=["health"])
+# Unknown query parameters are a 422 here too (app.api.deps.single_values).
+router = APIRouter(tags=["health"], dependencies=[SingleValues], responses=INVALID)
 
 
 class PrometheusResponse(Response):

@@ -12,6 +12,9 @@ import {
 } from "./render.js";
 
 const FILTERS = ["domain", "tag", "from", "to", "q"];
+// Filters on a post's declared fields (`data.rating=4`), offered from a post's page.
+const isFieldFilter = (name) => name.startsWith("data.");
+const fieldFilters = (filters) => Object.entries(filters).filter(([name]) => isFieldFilter(name));
 const byId = (id) => document.getElementById(id);
 
 let domains = []; // the top-level domains of the pages of /domains loaded so far
@@ -35,6 +38,9 @@ function readHash() {
   if (hash.startsWith("post/")) return { view: "post", slug: decodeURIComponent(hash.slice(5)) };
   const params = new URLSearchParams(hash.startsWith("?") ? hash.slice(1) : "");
   const filters = Object.fromEntries(FILTERS.map((name) => [name, params.get(name)?.trim() || ""]));
+  for (const [name, value] of params) {
+    if (isFieldFilter(name) && value.trim()) filters[name] = value.trim();
+  }
   return { view: "list", filters };
 }
 
@@ -44,9 +50,12 @@ function apiQuery(filters) {
   for (const name of ["domain", "tag", "from", "to"]) {
     if (filters[name]) params.set(name, filters[name]);
   }
+  const fields = fieldFilters(filters);
+  for (const [name, value] of fields) params.set(name, value);
   if (filters.q) {
     params.set("q", filters.q);
-    return `search?${params}`;
+    // /search ranks by relevance but takes no field filters; /entries takes both.
+    if (!fields.length) return `search?${params}`;
   }
   params.set("count", "true");
   return `entries?${params}`;
@@ -70,6 +79,7 @@ function describe(filters) {
   if (filters.tag) text += ` tagged #${filters.tag}`;
   if (filters.from) text += ` from ${filters.from}`;
   if (filters.to) text += ` until ${filters.to}`;
+  for (const [name, value] of fieldFilters(filters)) text += ` with ${name.slice(5)} ${value}`;
   return text;
 }
 
@@ -199,6 +209,15 @@ async function showPost(slug, signal) {
       link.href = listHref({ tag });
       meta.append(" ", link);
     }
+    // Declared fields (learnlog.toml), each value a link to the entries of posts sharing it.
+    for (const [name, value] of Object.entries(post.data || {})) {
+      for (const item of Array.isArray(value) ? value : [value]) {
+        const link = el("a", "chip field", `${name}: ${item}`);
+        link.href = listHref({ [`data.${name}`]: String(item) });
+        link.title = `Entries of posts whose ${name} is ${item}`;
+        meta.append(" ", link);
+      }
+    }
     byId("post-excerpt").textContent = post.excerpt || "";
     byId("post-body").innerHTML = post.html; // documented by the API as sanitized HTML
     followInternalLinks(byId("post-body"));
@@ -300,7 +319,11 @@ async function loadVocabularies() {
 function submitFilters(event) {
   event.preventDefault();
   const form = new FormData(event.target);
-  const href = listHref(Object.fromEntries(FILTERS.map((name) => [name, form.get(name).trim()])));
+  const current = readHash();
+  // The form holds the shared filters; field filters chosen on a post's page stay.
+  const kept = current.view === "list" ? Object.fromEntries(fieldFilters(current.filters)) : {};
+  const chosen = Object.fromEntries(FILTERS.map((name) => [name, form.get(name).trim()]));
+  const href = listHref({ ...chosen, ...kept });
   if (location.hash === href) {
     shown.query = null; // the same filters again: fetch afresh
     route();

@@ -136,3 +136,21 @@ export async function render(api: Learnlog, root: HTMLElement, q: string): Promi
     root.append(article);
   }
 }
+
+export type PostSummary = components["schemas"]["PostSummary"];
+
+/**
+ * Posts rated at least `min` (a field declared in learnlog.toml), best first, each as
+ * "title (rating, stage)": `data` is typed from the folder's schema.
+ */
+export async function wellRated(api: Learnlog, min: number): Promise<string[]> {
+  const { data, error } = await api.GET("/posts", {
+    params: { query: { "data.rating.gte": min, sort: "-data.rating", limit: 50 } },
+  });
+  if (data === undefined) throw failure("/posts", error);
+  return data.items.map((item: PostSummary) => {
+    const rating: number | undefined = item.data.rating;
+    const stage: "open" | "done" | undefined = item.data.stage;
+    return `${item.title} (${rating ?? "unrated"}, ${stage ?? "no stage"})`;
+  });
+}

@@ -1,0 +1,1 @@
+"""Declared front-matter fields: the schema, validation at ingest, typed filters and sorts."""
