@@ -558,7 +558,7 @@ def check(
         typer.Option(
             "--ignore",
             help="Leave out the findings of a rule (repeatable): ingest, slug-collision, "
-            "file-date, duplicate-url, uncovered-heading, no-link.",
+            "file-date, duplicate-url, uncovered-heading, no-link, unresolved-link.",
             show_default=False,
         ),
     ] = None,

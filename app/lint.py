@@ -52,10 +52,9 @@ RULES = {
     "duplicate-url": "the same address linked from two entries of one post",
     "uncovered-heading": "a heading that no domain of the aliases file covers",
     "no-link": "a list entry with no link in it, its parents or its sub-items",
+    "unresolved-link": "an internal link (wikilink, embed, block reference, relative link "
+    "to a note) naming no note or block of the folder",
 }
-# Also reported: `unresolved-link`, an internal link (wikilink, embed, block reference,
-# relative link to a note) naming no note or block of the folder. It joins RULES (and so
-# `--ignore`) once `learnlog check --help` lists it.
 
 # The shape of a file name date (as dates.py reads them) whether or not the date exists.
 _DATE_SHAPED = re.compile(r"(?:\d{4}|\d{2})[-_]\d{1,2}[-_]\d{1,2}(?=$|[-_ .])")

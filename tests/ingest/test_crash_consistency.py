@@ -29,7 +29,14 @@ from tests.conftest import SEED, create_database, postgres_url_or_skip
 
 # Run bookkeeping, and the history a database keeps by design (tombstones for /changes,
 # the version each row was written at), differ between a crashed history and a clean one.
-_BOOKKEEPING_TABLES = {"ingest_runs", "ingest_problems", "content_state", "deleted_posts"}
+_BOOKKEEPING_TABLES = {
+    "ingest_runs",
+    "ingest_problems",
+    "content_state",
+    "deleted_posts",
+    "webhook_events",  # one per run that changed content: killed runs make other ones
+    "webhook_deliveries",
+}
 _BOOKKEEPING_COLUMNS = {"content_version", "created_version", "ingested_at", "updated_at"}
 _SEARCH_WORDS = ("model", "latency", "attention", "kernels", "retrieval")
 
