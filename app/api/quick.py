@@ -11,7 +11,7 @@ declared ones. `tests/api/test_quick_lane.py` holds both ways to the same answer
 """
 
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request, Response
@@ -28,6 +28,8 @@ class QuickQuery:
 
     lists: dict[str, list[str]]
     single: dict[str, str]
+    # Parameters under the lane's open prefix (`data.rating.gte`), in order.
+    prefixed: list[tuple[str, str]] = field(default_factory=list)
 
     def flag(self, name: str) -> bool | None:
         """A boolean parameter (false when absent), or None when not plainly true/false."""
@@ -45,19 +47,26 @@ class QuickQuery:
 
 
 def read_query(
-    request: Request, lists: frozenset[str], single: frozenset[str]
+    request: Request, lists: frozenset[str], single: frozenset[str], prefix: str | None = None
 ) -> QuickQuery | None:
-    """The parameters, or None when one is undeclared or a single-valued one repeats."""
+    """The parameters, or None when one is undeclared or a single-valued one repeats.
+
+    Names starting with `prefix` (declared-field filters) are collected for the lane to
+    check against the schema in force.
+    """
     found_lists: dict[str, list[str]] = {name: [] for name in lists}
     found_single: dict[str, str] = {}
+    prefixed: list[tuple[str, str]] = []
     for name, value in request.query_params.multi_items():
         if name in found_lists:
             found_lists[name].append(value)
         elif name in single and name not in found_single:
             found_single[name] = value
+        elif prefix is not None and name.startswith(prefix):
+            prefixed.append((name, value))
         else:
             return None
-    return QuickQuery(found_lists, found_single)
+    return QuickQuery(found_lists, found_single, prefixed)
 
 
 def quick_route(lane: QuickLane) -> type[APIRoute]:

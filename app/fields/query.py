@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, not_, select
+from sqlalchemy import ColumnElement, Connection, and_, exists, not_, select
 
 from app.fields.schema import FieldError, FieldSchema, FieldSpec, parse_date, parse_moment
 from app.models import POST_FIELDS
@@ -155,8 +155,12 @@ def value_column(column: str) -> Any:
 def post_ids_matching(condition: DataFilter) -> Any:
     """SELECT post_id of the posts one filter holds for (an index range on (name, value))."""
     f = POST_FIELDS.c
+    return _holding(select(f.post_id).where(f.name == condition.name), condition)
+
+
+def _holding(query: Any, condition: DataFilter) -> Any:
+    """`query` on post_fields narrowed to the values `condition` accepts."""
     column = value_column(condition.column)
-    query = select(f.post_id).where(f.name == condition.name)
     match condition.op:
         case "exists":
             return query
@@ -180,11 +184,24 @@ def _bound(value: Any) -> Any:
     return value
 
 
-def field_conditions(post_id: Any, filters: tuple[DataFilter, ...]) -> list[ColumnElement[bool]]:
-    """WHERE clauses on a post id column (posts.id, entries.post_id) for data filters."""
+def field_conditions(
+    post_id: Any, filters: tuple[DataFilter, ...], *, correlated: bool = False
+) -> list[ColumnElement[bool]]:
+    """WHERE clauses on a post id column (posts.id, entries.post_id) for data filters.
+
+    `correlated` probes each row's post (EXISTS on the primary key's (post_id, name)), the
+    shape of the tag filter on entries: a page walks the date index and stops after
+    `limit` matches, where `IN (matching posts)` would gather and sort every entry of
+    them first (48 ms against 3.5 ms at 10,000 posts). Posts take the IN form.
+    """
+    f = POST_FIELDS.c
     where: list[ColumnElement[bool]] = []
     for condition in filters:
-        probe = post_id.in_(post_ids_matching(condition))
+        if correlated:
+            found = exists().where(f.post_id == post_id, f.name == condition.name)
+            probe: ColumnElement[bool] = _holding(found, condition)
+        else:
+            probe = post_id.in_(post_ids_matching(condition))
         if condition.op == "exists" and not condition.values[0]:
             probe = not_(probe)
         where.append(probe)
@@ -200,6 +217,17 @@ def sort_value(post_id: Any, key: SortKey) -> Any:
         .where(and_(f.post_id == post_id, f.name == key.by, f.position == 0))
         .scalar_subquery()
     )
+
+
+def matching_posts(conn: Connection, filters: tuple[DataFilter, ...]) -> set[int]:
+    """Ids of the posts every filter holds for (none of "has no value": see EntryIndex)."""
+    found: set[int] | None = None
+    for condition in filters:
+        ids = set(conn.execute(post_ids_matching(condition)).scalars())
+        found = ids if found is None else found & ids
+        if not found:
+            return set()
+    return found or set()
 
 
 def cursor_value(value: Any) -> Any:

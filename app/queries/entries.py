@@ -124,7 +124,7 @@ def entry_conditions(filters: EntryFilters, aliases: dict[str, str]) -> list[Col
         where.append(exists().where(LINKS.c.entry_id == e.id, LINKS.c.host.in_(filters.host)))
     if filters.link_kind:
         where.append(exists().where(LINKS.c.entry_id == e.id, LINKS.c.kind.in_(filters.link_kind)))
-    where.extend(field_conditions(e.post_id, filters.data))
+    where.extend(field_conditions(e.post_id, filters.data, correlated=True))
     return where
 
 

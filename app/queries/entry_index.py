@@ -19,7 +19,7 @@ import datetime as dt
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,6 +54,8 @@ BUILD_COOLDOWN = 4
 # 10,000-post load then costs a few builds, not one per step.
 QUIET_SECONDS = 8.0
 BUSY_REBUILD_SECONDS = 60.0
+# Posting lists of declared-field filters kept per index (4 bytes per matching entry).
+FIELD_POSTINGS = 128
 _UNDATED = -1  # date ordinal of undated entries: before every date, as NULLS FIRST
 
 
@@ -92,6 +94,8 @@ class EntryIndex:
         self.posts = posts
         self.any_drafts = bool(drafts.any())
         self._splicer: Splicer | None = None
+        self._posts_dense: tuple[NDArray[np.int64], NDArray[np.intp]] | None = None
+        self._field_postings: dict[Hashable, Ranks] = {}
 
     def splicer(self, edit_url_template: str | None) -> Splicer:
         """The JSON splicer of this index's posts and aliases (its caches live as long)."""
@@ -104,10 +108,11 @@ class EntryIndex:
     def supports(filters: EntryFilters) -> bool:
         """True when the index can answer these filters (full text, moments, fields need SQL)."""
         bounds = (filters.date_from, filters.date_to)
-        # Declared-field filters read `post_fields`, which the index does not hold.
+        # Declared-field filters come as the set of posts they select (SQL, one index
+        # range each), except "has no value", a complement the caller would have to list.
         return (
             filters.q is None
-            and not filters.data
+            and not any(f.op == "exists" and not f.values[0] for f in filters.data)
             and not any(isinstance(b, dt.datetime) for b in bounds)
         )
 
@@ -118,14 +123,18 @@ class EntryIndex:
         after: EntryKey | None,
         newest_first: bool,
         limit: int,
+        fields: Iterable[Ranks] = (),
     ) -> Page:
         """The entries of one page, exactly as the SQL query would order them.
+
+        `fields`: posting lists of declared-field filters (`field_postings`), each of
+        which must hold too.
 
         `matches` counts every entry matching the filters, the pages before the cursor
         included: the total SQL gives on any page of the same query.
         """
         low, high = self._window(filters)
-        candidates = self._matching(filters, low, high)
+        candidates = self._matching(filters, low, high, list(fields))
         if candidates is None:  # no membership filter: every rank in the range
             candidates = np.arange(low, max(low, high), dtype=np.int32)
         if not filters.include_drafts and self.any_drafts and len(candidates):
@@ -139,6 +148,32 @@ class EntryIndex:
             chosen = self._oldest(candidates, limit + 1)
         has_more = len(chosen) > limit
         return Page([int(i) for i in self.ids[chosen[:limit]]], has_more, matches)
+
+    def field_postings(self, key: Hashable, posts: Callable[[], Iterable[int]]) -> Ranks:
+        """The ranks of the entries of `posts()` (the posts a declared-field filter
+        selects), kept for this content version under `key` as a tag's list is."""
+        found = self._field_postings.get(key)
+        if found is None:
+            found = np.flatnonzero(self._of_posts(posts())).astype(np.int32)
+            if len(self._field_postings) >= FIELD_POSTINGS:
+                self._field_postings.clear()
+            self._field_postings[key] = found
+        return found
+
+    def _of_posts(self, posts: Iterable[int]) -> NDArray[np.bool_]:
+        """A mask over ranks: True for the entries of `posts`."""
+        dense = self._posts_dense
+        if dense is None:
+            # Each rank's post as a dense number, worked out on first use (one tuple, so
+            # that a concurrent request sees both arrays or neither).
+            dense = self._posts_dense = np.unique(self.post_ids, return_inverse=True)
+        keys, of_rank = dense
+        wanted = np.fromiter(posts, dtype=np.int64)
+        wanted = wanted[np.isin(wanted, keys)]
+        chosen = np.zeros(len(keys), dtype=np.bool_)
+        chosen[keys.searchsorted(wanted)] = True
+        mask: NDArray[np.bool_] = chosen[of_rank]
+        return mask
 
     def _window(self, filters: EntryFilters) -> tuple[int, int]:
         """The rank range [low, high) inside `from`/`to` (undated entries are outside)."""
@@ -175,7 +210,9 @@ class EntryIndex:
         first, hole_start, hole_end = (int(b) for b in bounds)
         return np.concatenate((candidates[first:hole_start], candidates[hole_end:]))
 
-    def _matching(self, filters: EntryFilters, low: int, high: int) -> Ranks | None:
+    def _matching(
+        self, filters: EntryFilters, low: int, high: int, fields: list[Ranks]
+    ) -> Ranks | None:
         """Ranks in [low, high) having every membership filter; None when there are none."""
         wanted: list[tuple[str, Iterable[str]]] = [
             ("domain", heading_slugs_for(filters.domain, self.aliases) if filters.domain else ()),
@@ -185,7 +222,7 @@ class EntryIndex:
             ("host", filters.host),
             ("link_kind", filters.link_kind),
         ]
-        lists: list[Ranks] = []
+        lists: list[Ranks] = [_slice(ranks, low, high) for ranks in fields]
         for kind, values in wanted:
             found = [self.postings.get((kind, value)) for value in values]
             if not values:

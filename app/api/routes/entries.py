@@ -2,6 +2,8 @@
 
 import datetime as dt
 from contextlib import asynccontextmanager
+from dataclasses import replace
+from functools import partial
 from typing import Annotated, Any
 
 import orjson
@@ -35,7 +37,15 @@ from app.api.responses import READ, not_found
 from app.api.routes.posts import sparse_answer
 from app.api.spliced import entry_answers, json_answer, ready_index
 from app.errors import InvalidParameter, NotFound
-from app.fields.query import cursor_value, from_cursor
+from app.fields.query import (
+    PREFIX,
+    FieldQueryError,
+    cursor_value,
+    from_cursor,
+    matching_posts,
+    parse_filters,
+)
+from app.fields.store import schema_in_force
 from app.queries.entries import (
     EntryFilters,
     EntryKey,
@@ -163,7 +173,7 @@ async def quick_entries(request: Request) -> Response | None:
     # Previews (any credentials) and drafts take the framework's way, which checks them.
     if "authorization" in request.headers:
         return None
-    query = read_query(request, _LIST_PARAMS, _SINGLE_PARAMS)
+    query = read_query(request, _LIST_PARAMS, _SINGLE_PARAMS, PREFIX)
     if query is None:
         return None
     limit = query.number("limit", 20, 1, MAX_LIMIT)
@@ -195,10 +205,20 @@ async def quick_entries(request: Request) -> Response | None:
         after, _ = _cursor_key(pages)
     except InvalidParameter:
         return None
-    if not EntryIndex.supports(filters):
+    if not EntryIndex.supports(filters):  # before reading the schema: no connection held
         return None
     response = Response()
     async with _connection(request) as conn:
+        if query.prefixed:
+            # Declared-field filters, checked as `data_filters` does (any error: the
+            # framework's way answers it).
+            try:
+                data = parse_filters(query.prefixed, schema_in_force(conn))
+            except FieldQueryError:
+                return None
+            filters = replace(filters, data=data)
+        if not EntryIndex.supports(filters):
+            return None
         await conditional(
             request, response, conn, None, PUBLIC, request.headers.get("if-none-match")
         )
@@ -255,7 +275,15 @@ def _from_index(
     index = ready_index(request, conn)
     if index is None:
         return None
-    page = index.page(filters, after=after, newest_first=paging.newest_first, limit=paging.limit)
+    # Declared-field filters: the posts each selects (one indexed lookup), as posting
+    # lists the index keeps for its content version.
+    fields = [
+        index.field_postings(condition, partial(matching_posts, conn, (condition,)))
+        for condition in filters.data
+    ]
+    page = index.page(
+        filters, after=after, newest_first=paging.newest_first, limit=paging.limit, fields=fields
+    )
     answers = entry_answers(request, conn, index, page.ids)
     if answers is None:
         return None
