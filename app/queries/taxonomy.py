@@ -1,11 +1,11 @@
 """Read-side SQL for the vocabularies: domains (a tree), tags, categories, hosts, links."""
 
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Connection, and_, distinct, false, func, select, true
+from sqlalchemy import Connection, Select, and_, distinct, false, func, select, true
 
 from app.linkcheck.outcome import LinkStatus
 from app.models import (
@@ -274,35 +274,26 @@ def list_links(
     base = base.where(and_(true(), *where))
     total = capped_count(conn, base)
     page = where if after_id is None else [*where, LINKS.c.id > after_id]
-    # Where an internal link leads, unless that is a draft the caller may not see.
-    target = POSTS.alias("target")
-    visible = [] if filters.include_drafts else [target.c.is_draft == false()]
+    columns, with_targets = target_columns(include_drafts=filters.include_drafts)
     query = (
-        select(
-            LINKS.c.id,
-            LINKS.c.entry_id,
-            LINKS.c.url,
-            LINKS.c.text,
-            LINKS.c.host,
-            LINKS.c.kind.label("link_kind"),
-            POSTS.c.slug,
-            POSTS.c.title,
-            ENTRIES.c.date,
-            *check_columns(),
-            NOTE_LINKS.c.link_id.label("internal_link"),
-            NOTE_LINKS.c.embed.label("internal_embed"),
-            NOTE_LINKS.c.target_post_id,
-            NOTE_LINKS.c.target_entry_id,
-            target.c.slug.label("target_slug"),
-            target.c.title.label("target_title"),
-            SECTIONS.c.slug.label("target_section"),
+        with_targets(
+            select(
+                LINKS.c.id,
+                LINKS.c.entry_id,
+                LINKS.c.url,
+                LINKS.c.text,
+                LINKS.c.host,
+                LINKS.c.kind.label("link_kind"),
+                POSTS.c.slug,
+                POSTS.c.title,
+                ENTRIES.c.date,
+                *check_columns(),
+                *columns,
+            )
+            .join(ENTRIES, ENTRIES.c.id == LINKS.c.entry_id)
+            .join(POSTS, POSTS.c.id == LINKS.c.post_id)
+            .outerjoin(LINK_CHECKS, check_joined())
         )
-        .join(ENTRIES, ENTRIES.c.id == LINKS.c.entry_id)
-        .join(POSTS, POSTS.c.id == LINKS.c.post_id)
-        .outerjoin(LINK_CHECKS, check_joined())
-        .outerjoin(NOTE_LINKS, NOTE_LINKS.c.link_id == LINKS.c.id)
-        .outerjoin(target, and_(target.c.id == NOTE_LINKS.c.target_post_id, *visible))
-        .outerjoin(SECTIONS, SECTIONS.c.id == NOTE_LINKS.c.target_section_id)
         .where(and_(true(), *page))
         .order_by(LINKS.c.id)
         .limit(limit + 1)
@@ -312,12 +303,39 @@ def list_links(
         item = dict(row._mapping)
         item["post"] = {"slug": item.pop("slug"), "title": item.pop("title")}
         nest_check(item)
-        _nest_target(item)
+        nest_target(item)
         rows.append(item)
     return rows[:limit], len(rows) > limit, total
 
 
-def _nest_target(item: dict[str, Any]) -> None:
+def target_columns(
+    *, include_drafts: bool
+) -> tuple[list[Any], Callable[[Select[Any]], Select[Any]]]:
+    """The columns saying where an internal link leads, and the joins they need (for /links
+    and the export alike); a draft target stays hidden unless `include_drafts`."""
+    target = POSTS.alias("target")
+    visible = [] if include_drafts else [target.c.is_draft == false()]
+    columns = [
+        NOTE_LINKS.c.link_id.label("internal_link"),
+        NOTE_LINKS.c.embed.label("internal_embed"),
+        NOTE_LINKS.c.target_post_id,
+        NOTE_LINKS.c.target_entry_id,
+        target.c.slug.label("target_slug"),
+        target.c.title.label("target_title"),
+        SECTIONS.c.slug.label("target_section"),
+    ]
+
+    def joined(query: Select[Any]) -> Select[Any]:
+        return (
+            query.outerjoin(NOTE_LINKS, NOTE_LINKS.c.link_id == LINKS.c.id)
+            .outerjoin(target, and_(target.c.id == NOTE_LINKS.c.target_post_id, *visible))
+            .outerjoin(SECTIONS, SECTIONS.c.id == NOTE_LINKS.c.target_section_id)
+        )
+
+    return columns, joined
+
+
+def nest_target(item: dict[str, Any]) -> None:
     """Shape the internal-link columns of a /links row as `embed`, `resolved`, `target`."""
     internal = item.pop("internal_link") is not None
     # Images are links only as embeds (`![[pic.png]]`); other embeds are internal links.
