@@ -25,7 +25,7 @@ DEADLINE_S = 60.0
 
 NEW_POST = """---
 title: Watched
-date: 2030-01-01
+date: 2024-01-01
 ---
 ## Notes
 * {text}
