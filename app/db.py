@@ -67,10 +67,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # would see its own snapshot; SQLAlchemy's BEGIN (below) makes one transaction of all.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
+    # First: switching a new file to WAL needs its lock, and without a timeout a second
+    # process arriving while the first migrates failed at once ("database is locked").
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
     # 8 MB of page cache (the default is 2 MB): ingest updates indexes all over the file.
     cursor.execute("PRAGMA cache_size=-8000")
     cursor.close()

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from app.db import SCHEMA_HEAD, make_engine, schema_revision
 from tests.conftest import REPO, create_database, postgres_url_or_skip
 
-TRIES = 3
+TRIES = 5
 DEADLINE_SECONDS = 300
 
 
