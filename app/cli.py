@@ -5,6 +5,7 @@ import datetime as dt
 import functools
 import signal
 import sys
+import time
 from enum import StrEnum
 from pathlib import Path
 from types import FrameType
@@ -304,18 +305,28 @@ KEEP_ALIVE_SECONDS = 75
 
 def _migrate(url: str) -> None:
     """Apply migrations; exit 2 with the database's own reason when it cannot be reached."""
-    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
     from app.db import SCHEMA_HEAD, make_engine, schema_revision
     from app.db import migrate as run_migrations
     from app.ingest.lock import IngestBusy, ingest_lock
 
     engine = make_engine(url)
+    deadline = time.monotonic() + _MIGRATION_WAIT_SECONDS
     try:
-        if schema_revision(engine) != SCHEMA_HEAD:
-            # Under the ingest lock: a second first run waits, then finds nothing to do.
-            with ingest_lock(engine, wait=_MIGRATION_WAIT_SECONDS):
-                run_migrations(url)
+        while True:
+            try:
+                if schema_revision(engine) != SCHEMA_HEAD:
+                    # Under the ingest lock: a second first run waits, then finds nothing.
+                    with ingest_lock(engine, wait=_MIGRATION_WAIT_SECONDS):
+                        run_migrations(url)
+                break
+            except OperationalError as error:
+                # SQLite answers "locked" at once, without waiting, where waiting could
+                # deadlock (a read snapshot that must become a write): try again.
+                if "database is locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(_LOCKED_RETRY_SECONDS)
     except IngestBusy as busy:
         console.print(f"[red]error:[/red] cannot migrate: {busy}; try again when it has finished")
         raise typer.Exit(2) from None
@@ -332,6 +343,7 @@ def _migrate(url: str) -> None:
 
 # A migration waits this long for an ingest holding the database to finish.
 _MIGRATION_WAIT_SECONDS = 600
+_LOCKED_RETRY_SECONDS = 0.2
 
 
 @contextlib.contextmanager
