@@ -318,15 +318,20 @@ class Paging:
         raise InvalidParameter("cursor", NOT_ISSUED)
 
 
+# The two paging parameters every list shares.
+LimitQuery = Annotated[
+    int, Query(description=f"Items per page (1-{MAX_LIMIT}).", ge=1, le=MAX_LIMIT)
+]
+CursorQuery = Annotated[
+    str | None,
+    Query(description="Opaque cursor from a previous page's `next`.", max_length=MAX_CURSOR),
+]
+
+
 async def paging(
     request: Request,
-    limit: Annotated[
-        int, Query(description=f"Items per page (1-{MAX_LIMIT}).", ge=1, le=MAX_LIMIT)
-    ] = 20,
-    cursor: Annotated[
-        str | None,
-        Query(description="Opaque cursor from a previous page's `next`.", max_length=MAX_CURSOR),
-    ] = None,
+    limit: LimitQuery = 20,
+    cursor: CursorQuery = None,
     sort: Annotated[
         Literal["-date", "date"], Query(description="`-date` newest first (default) or `date`.")
     ] = "-date",
@@ -346,13 +351,8 @@ MAX_SORT = 70
 async def sorted_paging(
     request: Request,
     conn: ConnectionDep,
-    limit: Annotated[
-        int, Query(description=f"Items per page (1-{MAX_LIMIT}).", ge=1, le=MAX_LIMIT)
-    ] = 20,
-    cursor: Annotated[
-        str | None,
-        Query(description="Opaque cursor from a previous page's `next`.", max_length=MAX_CURSOR),
-    ] = None,
+    limit: LimitQuery = 20,
+    cursor: CursorQuery = None,
     sort: Annotated[
         str,
         Query(
