@@ -8,6 +8,7 @@ from markdown_it import MarkdownIt
 from markdown_it.common.normalize_url import normalizeLink
 from markdown_it.token import Token
 
+from app.engines import use_site_syntax
 from app.notes.syntax import use_note_syntax
 
 # Deep enough for real outlines; the ingest folds entries far shallower than this, and
@@ -70,7 +71,7 @@ def new_markdown(dialect: str = "plain") -> MarkdownIt:
     md.linkify.set({"fuzzy_link": False, "fuzzy_email": False})
     md.normalizeLink = _normalize_link  # type: ignore[method-assign]
     md.validateLink = _validate_link  # type: ignore[method-assign]
-    return use_note_syntax(md, dialect)
+    return use_site_syntax(use_note_syntax(md, dialect), dialect)
 
 
 def sanitize(html: str) -> str:

@@ -96,6 +96,8 @@ class ParsedLink:
     url_key: str = ""
     note: NoteLink | None = None
     embed: bool = False
+    # `body` for links written in the text, `front_matter` for a URL given as a key's value.
+    origin: str = "body"
 
 
 @dataclass(slots=True)
@@ -110,6 +112,8 @@ class Body:
     opening_title: str | None
     folded: int
     warnings: list[Problem]
+    # Site-engine syntax removed from the text (`{% include %}`, `{{< tweet >}}`), once each.
+    removed_syntax: list[str] = field(default_factory=list)
 
 
 def fold_deep_lists(md: MarkdownIt) -> MarkdownIt:
@@ -137,7 +141,8 @@ def parse_body(
     md: MarkdownIt, body: str, first_line: int, path: str = "", dialect: str = "plain"
 ) -> Body:
     """Parse `body`, whose first line is line `first_line` of the file at `path`."""
-    tokens = md.parse(body)
+    env: dict[str, object] = {}
+    tokens = md.parse(body, env)
     walker = _Walker(first_line - 1, path, dialect)
     walker.walk(tokens)
     for entry in walker.entries:
@@ -155,6 +160,7 @@ def parse_body(
         opening_title=walker.opening_title,
         folded=walker.folded,
         warnings=walker.warnings,
+        removed_syntax=sorted(set(env.get("removed_syntax", ()))),  # type: ignore[call-overload]
     )
 
 
@@ -424,8 +430,8 @@ class _Walker:
                 self.warnings.append(Problem(f"Logseq macro {name} removed from the text", line))
             elif kind == "link_open":
                 self.anchor = self.add_link(str(child.attrs.get("href", "")), "", entry, line)
-                if self.anchor is not None and self.anchor.kind == "internal":
-                    self.mark_path_link(child, self.anchor)
+                if self.anchor is not None:
+                    self.site_link(child, self.anchor)
             elif kind == "link_close":
                 self.finish_anchor()
             elif kind == "image":
@@ -477,6 +483,23 @@ class _Walker:
             link.note = NoteLink(keys.target, keys.near, _anchor_key(anchor), meta["embed"])
         meta["link"] = len(self.links)
         self.links.append(link)
+
+    def site_link(self, token: Token, link: ParsedLink) -> None:
+        """Apply what a site-engine rule said of its link (app/engines): a kind of its own
+        (`video`, `code` ...), or the post it names (`meta["note"]`, resolved like a
+        wikilink); otherwise a relative link to a note is internal."""
+        meta = token.meta or {}
+        if meta.get("kind"):
+            link.kind = str(meta["kind"])
+        if meta.get("note"):
+            keys = wikilink_keys(str(meta["note"]), self.path, self.dialect)
+            anchor = link.url.partition("#")[2]
+            link.kind = "internal"
+            link.note = NoteLink(keys.target, keys.near, _anchor_key(anchor), False)
+            token.attrs["class"] = "internal-link"
+            token.attrs["data-link"] = str(len(self.links) - 1)
+        elif link.kind == "internal":
+            self.mark_path_link(token, link)
 
     def mark_path_link(self, token: Token, link: ParsedLink) -> None:
         """A relative Markdown link to a note is an internal link: resolved like a wikilink."""

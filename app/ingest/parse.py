@@ -52,17 +52,18 @@ class ParsedPost:
     warnings: list[Problem] = field(default_factory=list)
     # (name key, rank) pairs internal links find this post by (app/notes/names.py).
     names: list[tuple[str, int]] = field(default_factory=list)
+    # Site-engine syntax removed from the text (the run warns about each name once).
+    removed_syntax: list[str] = field(default_factory=list)
 
 
-# Dialects whose syntax differs (Logseq's properties, macros and block references; inline
-# tags in note apps); the others share one parser.
+# Dialects whose files are notes (their file names are titles).
 _PARSER_DIALECTS = {"obsidian", "logseq"}
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=8)
 def _markdown(dialect: str = "plain") -> MarkdownIt:
     """The parser this process uses for `dialect` (built once; instances are reusable)."""
-    return fold_deep_lists(new_markdown(dialect if dialect in _PARSER_DIALECTS else "plain"))
+    return fold_deep_lists(new_markdown(dialect))
 
 
 def parse_post(text: str, path: str, dialect: str = "plain") -> ParsedPost:
@@ -103,6 +104,7 @@ def parse_post(text: str, path: str, dialect: str = "plain") -> ParsedPost:
         folded=body.folded,
         warnings=warnings,
         names=note_names(path, dialect, meta),
+        removed_syntax=body.removed_syntax,
     )
 
 
