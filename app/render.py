@@ -53,9 +53,10 @@ def _validate_link(url: str) -> bool:
     return _UNSAFE_SCHEME.match(seen) is None
 
 
-def new_markdown(dialect: str = "plain") -> MarkdownIt:
+def new_markdown(dialect: str = "plain", site_url: str = "") -> MarkdownIt:
     """A MarkdownIt parser: CommonMark, tables, strikethrough, bare URLs, raw HTML kept as
-    tokens, and the note syntax of `dialect` (app/notes/syntax.py).
+    tokens, the note syntax of `dialect` (app/notes/syntax.py) and its site engine's
+    (app/engines; `site_url` makes a template's links absolute).
 
     Raw HTML is parsed (so links inside it are found) but everything rendered from it
     passes through `sanitize` before it is stored.
@@ -71,7 +72,7 @@ def new_markdown(dialect: str = "plain") -> MarkdownIt:
     md.linkify.set({"fuzzy_link": False, "fuzzy_email": False})
     md.normalizeLink = _normalize_link  # type: ignore[method-assign]
     md.validateLink = _validate_link  # type: ignore[method-assign]
-    return use_site_syntax(use_note_syntax(md, dialect), dialect)
+    return use_site_syntax(use_note_syntax(md, dialect), dialect, site_url)
 
 
 def sanitize(html: str) -> str:

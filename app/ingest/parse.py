@@ -61,18 +61,20 @@ _PARSER_DIALECTS = {"obsidian", "logseq"}
 
 
 @lru_cache(maxsize=8)
-def _markdown(dialect: str = "plain") -> MarkdownIt:
-    """The parser this process uses for `dialect` (built once; instances are reusable)."""
-    return fold_deep_lists(new_markdown(dialect))
+def _markdown(dialect: str = "plain", site_url: str = "") -> MarkdownIt:
+    """The parser this process uses for `dialect` and the site's URL (built once;
+    instances are reusable)."""
+    return fold_deep_lists(new_markdown(dialect, site_url))
 
 
-def parse_post(text: str, path: str, dialect: str = "plain") -> ParsedPost:
-    """Parse normalised `text` of the file at relative `path` in a folder of `dialect`;
+def parse_post(text: str, path: str, dialect: str = "plain", site_url: str = "") -> ParsedPost:
+    """Parse normalised `text` of the file at relative `path` in a folder of `dialect`
+    (a site's template links made absolute with `site_url` when given);
     raise ParseError if impossible."""
     fm = split_front_matter(text)
     meta = {key.lower(): value for key, value in fm.data.items()}
     warnings = list(fm.warnings)
-    body = parse_body(_markdown(dialect), fm.body, fm.body_line, path, dialect)
+    body = parse_body(_markdown(dialect, site_url), fm.body, fm.body_line, path, dialect)
     warnings.extend(body.warnings)
 
     stem = PurePosixPath(path).stem
