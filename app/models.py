@@ -102,6 +102,11 @@ class Post(SQLModel, table=True):
     publish_at: dt.datetime | None = Field(default=None, index=True)
     date_text: str | None = Field(default=None, sa_column=Column(Text))
     excerpt: str | None = Field(default=None, sa_column=Column(Text))
+    excerpt_html: str | None = Field(
+        default=None,
+        sa_column=Column(Text),
+        description="The excerpt rendered and sanitized as entries are (`excerpt` is its text).",
+    )
     is_draft: bool = Field(default=False, index=True)
     front_matter: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     front_matter_format: str = Field(max_length=16)
@@ -194,8 +199,12 @@ class Link(SQLModel, table=True):
     """A link found in a post, with the entry it sits in (none for links in headings)."""
 
     __tablename__ = "links"
-    # Host and kind filters probe this per entry (and deletes cascade through entry_id).
-    __table_args__ = (Index("ix_links_entry_id_host_kind", "entry_id", "host", "kind"),)
+    __table_args__ = (
+        # Host and kind filters probe this per entry (and deletes cascade through entry_id).
+        Index("ix_links_entry_id_host_kind", "entry_id", "host", "kind"),
+        # `/links?origin=` walks one origin in page order.
+        Index("ix_links_origin_id", "origin", "id"),
+    )
 
     id: int = Field(sa_column=_id_column())
     post_id: int = Field(sa_column=_fk("posts.id"))
@@ -211,6 +220,11 @@ class Link(SQLModel, table=True):
         default="",
         sa_column=Column(Text, nullable=False, server_default="", index=True),
         description="The URL normalized so that spellings of one address compare equal.",
+    )
+    origin: str = Field(
+        default="body",
+        sa_column=Column(String(16), nullable=False, server_default="body"),
+        description="Where the link was written: body, or front_matter (a URL value).",
     )
     line: int
 
@@ -287,11 +301,16 @@ class EntryBlock(SQLModel, table=True):
 
 
 class Tag(SQLModel, table=True):
-    """A case-folded tag slug."""
+    """A case-folded tag slug and the name it stands for."""
 
     __tablename__ = "tags"
 
     slug: str = Field(primary_key=True, max_length=255)
+    name: str | None = Field(
+        default=None,
+        sa_column=Column(Text),
+        description="The tag as first written, in its own script (the slug is ASCII).",
+    )
 
 
 class PostTag(SQLModel, table=True):
@@ -319,11 +338,16 @@ class EntryTag(SQLModel, table=True):
 
 
 class Category(SQLModel, table=True):
-    """A front matter category slug, kept apart from tags."""
+    """A front matter category slug, kept apart from tags, and the name it stands for."""
 
     __tablename__ = "categories"
 
     slug: str = Field(primary_key=True, max_length=255)
+    name: str | None = Field(
+        default=None,
+        sa_column=Column(Text),
+        description="The category as first written, in its own script (the slug is ASCII).",
+    )
 
 
 class PostCategory(SQLModel, table=True):
