@@ -403,16 +403,19 @@ class _Walker:
     # -- inline content ---------------------------------------------------------------
 
     def inline_text(self, inline: Token, entry: int | None) -> str:
-        """Plain text of an inline token; links found in it are recorded for `entry`."""
+        """Plain text of an inline token; links found in it are recorded for `entry`, each
+        with the line it is written on (line breaks counted from the token's first line)."""
         line = self.line_of(inline)
         parts: list[str] = []
         for child in inline.children or []:
             kind = child.type
             if kind == "text" or kind == "code_inline":
                 parts.append(child.content)
+                line += child.content.count("\n")
                 if self.anchor is not None:
                     self.anchor.text += child.content
             elif kind == "softbreak" or kind == "hardbreak":
+                line += 1
                 parts.append(" ")
                 if self.anchor is not None:
                     self.anchor.text += " "
@@ -440,6 +443,7 @@ class _Walker:
                     self.anchor.text += child.content
             elif kind == "html_inline":
                 self.inline_html(child.content, entry, line)
+                line += child.content.count("\n")
         self.finish_anchor()
         return "".join(parts)
 
@@ -461,9 +465,9 @@ class _Walker:
     def html_block(self, token: Token, entry: int) -> str:
         """Record the links of a raw HTML block and return its visible text."""
         anchors, text = html_anchors(token.content)
-        line = self.line_of(token)
-        for href, anchor_text in anchors:
-            link = self.add_link(href, anchor_text, entry, line)
+        first = self.line_of(token) - 1
+        for href, anchor_text, line in anchors:
+            link = self.add_link(href, anchor_text, entry, first + line)
             if link is not None:
                 link.text = anchor_text
         return text

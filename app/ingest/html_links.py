@@ -10,7 +10,8 @@ class _AnchorCollector(HTMLParser):
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.anchors: list[tuple[str, list[str]]] = []
+        # (href, anchor text pieces, line of the `<a>` within the fragment, from 1)
+        self.anchors: list[tuple[str, list[str], int]] = []
         self.text: list[str] = []
         self._open: list[str] | None = None
         self._skipping = 0
@@ -23,7 +24,7 @@ class _AnchorCollector(HTMLParser):
             href = next((value for name, value in attrs if name == "href"), None)
             if href is not None:
                 self._open = []
-                self.anchors.append((href.strip(), self._open))
+                self.anchors.append((href.strip(), self._open, self.getpos()[0]))
 
     def handle_endtag(self, tag: str) -> None:
         """Close the current anchor or skipped element."""
@@ -41,12 +42,15 @@ class _AnchorCollector(HTMLParser):
             self._open.append(data)
 
 
-def html_anchors(html: str) -> tuple[list[tuple[str, str]], str]:
-    """(href, anchor text) pairs and the visible text of an HTML fragment."""
+def html_anchors(html: str) -> tuple[list[tuple[str, str, int]], str]:
+    """(href, anchor text, line) of each anchor and the visible text of an HTML fragment;
+    a line counts from 1 at the fragment's first line."""
     collector = _AnchorCollector()
     collector.feed(html)
     collector.close()
-    anchors = [(href, " ".join("".join(parts).split())) for href, parts in collector.anchors]
+    anchors = [
+        (href, " ".join("".join(parts).split()), line) for href, parts, line in collector.anchors
+    ]
     return anchors, " ".join("".join(collector.text).split())
 
 
