@@ -1,11 +1,48 @@
 """Syntax of the site engines a blog is written for: Jekyll's Liquid and kramdown, Hugo's
 shortcodes, Pelican's link placeholders, read as markdown-it rules by the folder's dialect.
+
+Template syntax in a link's target means the same everywhere and is read in every
+dialect; the rest only in the dialect that has it. Each rule first looks at one character
+or substring, so a post without the syntax pays almost nothing for it.
 """
 
+from collections.abc import Callable
+
 from markdown_it import MarkdownIt
+from markdown_it.ruler import RuleOptionsType
+from markdown_it.rules_inline import StateInline
+
+from app.engines.destinations import use_template_links
+from app.engines.hugo import hugo_lines, shortcode_inline
+from app.engines.kramdown import ial_inline
+from app.engines.liquid import liquid_in_html, liquid_inline, liquid_lines
+
+_BLOCK_ALT: RuleOptionsType = {"alt": ["paragraph", "reference", "blockquote", "list"]}
+
+InlineRule = Callable[[StateInline, bool], bool]
 
 
 def use_site_syntax(md: MarkdownIt, dialect: str, site_url: str = "") -> MarkdownIt:
-    """Add the rules of `dialect`'s site engine to `md` (none yet for any dialect);
-    `site_url` (`https://example.org/blog`) makes template links absolute."""
+    """Add the rules of `dialect`'s site engine to `md`; `site_url`
+    (`https://example.org/blog`) makes template links absolute."""
+    use_template_links(md, site_url)
+    if dialect == "jekyll":
+        md.block.ruler.before("fence", "liquid_lines", liquid_lines, _BLOCK_ALT)
+        md.core.ruler.after("template_links", "liquid_in_html", liquid_in_html)
+        _on_brace(md, "liquid", (liquid_inline, ial_inline))
+    elif dialect == "hugo":
+        md.block.ruler.before("fence", "hugo_lines", hugo_lines, _BLOCK_ALT)
+        _on_brace(md, "shortcodes", (shortcode_inline,))
     return md
+
+
+def _on_brace(md: MarkdownIt, name: str, rules: tuple[InlineRule, ...]) -> None:
+    """One inline rule at `{` trying `rules` in turn (the text rule stops there)."""
+
+    def at_brace(state: StateInline, silent: bool) -> bool:
+        if state.src[state.pos] != "{":
+            return False
+        return any(rule(state, silent) for rule in rules)
+
+    md.inline.add_terminator_char("{")
+    md.inline.ruler.before("linkify", name, at_brace)

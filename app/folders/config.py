@@ -4,6 +4,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from app.fields.schema import NAME, RESERVED, FieldSchema, spec_from_table
 
@@ -11,7 +12,7 @@ CONFIG_NAME = "learnlog.toml"
 
 DIALECTS = ("plain", "jekyll", "hugo", "pelican", "obsidian", "logseq")
 
-_KEYS = {"name", "dialect", "domains", "strict", "fields"}
+_KEYS = {"name", "dialect", "domains", "strict", "fields", "site_url"}
 
 
 class FolderConfigError(ValueError):
@@ -35,6 +36,9 @@ class FolderConfig:
     domains: dict[str, list[str]] | None = None
     # Declared front-matter fields (`[fields.NAME]`) and `strict`: empty when none.
     schema: FieldSchema = field(default_factory=FieldSchema)
+    # The published site's address (`https://example.org/blog`, no trailing slash): makes
+    # template links such as `{{ site.baseurl }}/x` absolute. "" keeps them root-relative.
+    site_url: str = ""
 
 
 def load_config(root: Path) -> FolderConfig:
@@ -59,7 +63,7 @@ def load_config(root: Path) -> FolderConfig:
         raise FolderConfigError(path, f"not valid TOML: {message}", line) from None
     config = _validated(path, data)
     schema = _schema(path, data)
-    return FolderConfig(config.name, config.dialect, config.domains, schema)
+    return FolderConfig(config.name, config.dialect, config.domains, schema, _site_url(path, data))
 
 
 def _table_line(path: Path, header: str) -> int | None:
@@ -105,6 +109,34 @@ def _schema(path: Path, data: dict[str, Any]) -> FieldSchema:
         except ValueError as error:
             raise FolderConfigError(path, f"`fields.{name}`: {error}", line) from None
     return FieldSchema(fields=fields, strict=strict)
+
+
+def _site_url(path: Path, data: dict[str, Any]) -> str:
+    """`site_url`: an http(s) address with a host and no query or fragment."""
+    value = data.get("site_url", "")
+    if not isinstance(value, str):
+        raise FolderConfigError(path, '`site_url` must be a string such as "https://example.org"')
+    value = value.strip()
+    if not value:
+        return ""
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.netloc
+        or parts.query
+        or parts.fragment
+        or any(char.isspace() for char in value)
+    ):
+        raise FolderConfigError(
+            path,
+            f"`site_url` must be the site's http(s) address such as "
+            f'"https://example.org/blog", not {value!r}',
+        )
+    return value.rstrip("/")
 
 
 def _validated(path: Path, data: dict[str, Any]) -> FolderConfig:

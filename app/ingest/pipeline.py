@@ -249,14 +249,17 @@ def _load(
     revalidate = writer.schema_digest(root_key) != (schema.digest() if schema else "")
     jobs = _jobs_to_parse(sources, stored, max_file_bytes, summary, on_file, revalidate)
     dialect = summary.dialect.name if summary.dialect else "plain"
+    removed = _RemovedSyntax()
     statistics = _Statistics(writer, posts=len(stored) + len(others))
     publish = _PublishSteps(len(sources) - summary.unchanged)
     batch: list[PostWrite] = []
     batch_started = time.perf_counter()
-    for path, result, source in parse_all(jobs, max_file_bytes, workers, dialect):
+    parsed = parse_all(jobs, max_file_bytes, workers, dialect, config.site_url)
+    for path, result, source in parsed:
         if isinstance(result, ParseError):
             _unread(summary, on_file, path, result)
             continue
+        removed.add(path, result.removed_syntax)
         previous = stored.get(path)
         if result.is_draft and not include_drafts:
             if previous:
@@ -288,6 +291,7 @@ def _load(
             statistics.grew(sum(not post.existed for post in batch))
             batch = []
     _write(writer, root_key, batch, summary, on_file)
+    summary.warnings.extend(removed.warnings())
     if summary.added or summary.updated or summary.deleted or renamed:
         # Links into notes that appeared, moved or went away, from notes that did not change.
         writer.resolve_links(root_key, renamed)
@@ -302,6 +306,39 @@ def _load(
         summary.run_id, summary.counts(), [*summary.failures, *summary.warnings]
     )
     summary.front_matter_styles, summary.undated = writer.folder_profile(root_key)
+
+
+class _RemovedSyntax:
+    """Site-engine syntax removed from the text of the posts parsed in a run: one warning
+    per kind of syntax, not one per post (a theme's include can sit in every post)."""
+
+    def __init__(self) -> None:
+        self.posts: dict[str, list[str]] = {}
+
+    def add(self, path: str, names: list[str]) -> None:
+        """Count the syntax removed from the post at `path`."""
+        for name in names:
+            self.posts.setdefault(name, []).append(path)
+
+    def warnings(self) -> list[RecordedProblem]:
+        """One warning per name, on the first post that held it."""
+        found = []
+        for name, paths in sorted(self.posts.items()):
+            count = f"{len(paths)} posts" if len(paths) > 1 else "1 post"
+            reason = f"{_syntax_kind(name)} {name} removed from the text in {count}"
+            if len(paths) > 1:
+                reason += f" (first: {paths[0]})"
+            found.append(RecordedProblem("warning", paths[0], None, reason))
+        return found
+
+
+def _syntax_kind(name: str) -> str:
+    """What a removed piece of syntax is, for its warning."""
+    if name.startswith("{{<"):
+        return "Hugo shortcode"
+    if name.startswith("{%"):
+        return "Liquid tag"
+    return "Liquid output"
 
 
 class _PublishSteps:
@@ -428,15 +465,19 @@ def _jobs_to_parse(
 
 
 def parse_all(
-    jobs: Iterator[SourceFile], max_file_bytes: int, workers: int, dialect: str = "plain"
+    jobs: Iterator[SourceFile],
+    max_file_bytes: int,
+    workers: int,
+    dialect: str = "plain",
+    site_url: str = "",
 ) -> Iterator[_Result]:
-    """Parse files of a folder in `dialect` in order, in worker processes when there are
-    enough of them."""
+    """Parse files of a folder in `dialect` (its template links made absolute with
+    `site_url` when given) in order, in worker processes when there are enough of them."""
     count = workers or os.cpu_count() or 1
     first = list(itertools.islice(jobs, _PARALLEL_THRESHOLD))
     if len(first) < _PARALLEL_THRESHOLD or count < 2:
         for job in itertools.chain(first, jobs):
-            yield _parse_job(job, max_file_bytes, dialect)
+            yield _parse_job(job, max_file_bytes, dialect, site_url)
         return
     # Forked workers share this process's memory pages (the parser's modules included,
     # imported here first) until they write to them.
@@ -450,9 +491,8 @@ def parse_all(
     with context.Pool(count, maxtasksperchild=_TASKS_PER_WORKER) as pool:
         window = count * _BATCHES_IN_FLIGHT_PER_WORKER
         try:
-            yield from _windowed(
-                pool, _batches(itertools.chain(first, jobs)), max_file_bytes, window, dialect
-            )
+            batches = _batches(itertools.chain(first, jobs))
+            yield from _windowed(pool, batches, max_file_bytes, window, (dialect, site_url))
         finally:
             gc.unfreeze()
 
@@ -468,19 +508,19 @@ def _windowed(
     batches: Iterator[list[SourceFile]],
     max_file_bytes: int,
     window: int,
-    dialect: str,
+    site: tuple[str, str],
 ) -> Iterator[_Result]:
     """Keep at most `window` batches in flight and yield results in submission order."""
     pending: deque[AsyncResult[list[_Result]]] = deque()
     for batch in batches:
-        pending.append(pool.apply_async(_parse_batch, (batch, max_file_bytes, dialect)))
+        pending.append(pool.apply_async(_parse_batch, (batch, max_file_bytes, *site)))
         if len(pending) >= window:
             break
     while pending:
         yield from pending.popleft().get()
         following = next(batches, None)
         if following is not None:
-            pending.append(pool.apply_async(_parse_batch, (following, max_file_bytes, dialect)))
+            pending.append(pool.apply_async(_parse_batch, (following, max_file_bytes, *site)))
 
 
 def _typed_fields(
@@ -514,18 +554,22 @@ def _typed_fields(
     return stored_rows(the_id, checked.values, schema)
 
 
-def _parse_batch(batch: list[SourceFile], max_file_bytes: int, dialect: str) -> list[_Result]:
-    """Worker entry point: parse several files (the dialect travels as a plain string)."""
-    return [_parse_job(job, max_file_bytes, dialect) for job in batch]
+def _parse_batch(
+    batch: list[SourceFile], max_file_bytes: int, dialect: str, site_url: str = ""
+) -> list[_Result]:
+    """Worker entry point: parse several files (dialect and site URL travel as strings)."""
+    return [_parse_job(job, max_file_bytes, dialect, site_url) for job in batch]
 
 
-def _parse_job(job: SourceFile, max_file_bytes: int, dialect: str = "plain") -> _Result:
+def _parse_job(
+    job: SourceFile, max_file_bytes: int, dialect: str = "plain", site_url: str = ""
+) -> _Result:
     """Read and parse one file; errors come back as values, never raised."""
     from app.ingest.parse import parse_post  # markdown-it loads only when a file changed
 
     try:
         loaded = read_source(job, max_file_bytes)
-        parsed = parse_post(loaded.text, job.path, dialect)
+        parsed = parse_post(loaded.text, job.path, dialect, site_url)
         if job.changed_since_found():
             parsed.warnings.append(Problem(_CHANGED))
         return job.path, parsed, loaded
