@@ -6,6 +6,7 @@ link tokens (inline, reference, autolink, linkify) and from `<a href>` in raw HT
 """
 
 import re
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
@@ -15,12 +16,13 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock, list_block
 from markdown_it.token import Token
 
+from app.ingest.html_blocks import HtmlPart, html_parts
 from app.ingest.html_links import html_anchors, is_closing_anchor, opening_anchor_href
 from app.ingest.identity import slug_of
 from app.ingest.links import host_of, is_storable, kind_of, url_key
 from app.ingest.problems import Problem
 from app.notes.names import LinkKeys, path_link_keys, wikilink_keys
-from app.render import MAX_NESTING, render
+from app.render import MAX_NESTING, render, sanitize
 
 # List entries nested deeper than this fold into their deepest kept ancestor.
 MAX_ENTRY_DEPTH = 8
@@ -143,7 +145,7 @@ def parse_body(
     """Parse `body`, whose first line is line `first_line` of the file at `path`."""
     env: dict[str, object] = {}
     tokens = md.parse(body, env)
-    walker = _Walker(first_line - 1, path, dialect)
+    walker = _Walker(md, env, first_line - 1, path, dialect)
     walker.walk(tokens)
     for entry in walker.entries:
         if entry.tokens or not entry.html:  # a callout's title is rendered when it opens
@@ -167,7 +169,19 @@ def parse_body(
 class _Walker:
     """One pass over the token stream, keeping the open sections and list items."""
 
-    def __init__(self, line_offset: int, path: str = "", dialect: str = "plain") -> None:
+    def __init__(
+        self,
+        md: MarkdownIt,
+        env: dict[str, object],
+        line_offset: int,
+        path: str = "",
+        dialect: str = "plain",
+    ) -> None:
+        # The parser and its environment (reference definitions) read Markdown found
+        # inside HTML (kramdown's `markdown="1"`).
+        self.md = md
+        self.env = env
+        self.markdown_depth = 0
         self.line_offset = line_offset
         self.path = path
         self.dialect = dialect
@@ -276,7 +290,8 @@ class _Walker:
             self.items.append((owner, depth, False))
             return
         parent = self.items[-1][0] if self.items else None
-        self.items.append((self.new_entry("item", parent, depth, token), depth, False))
+        entry = self.new_entry("item", parent, depth, self.line_of(token))
+        self.items.append((entry, depth, False))
 
     def open_callout(self, token: Token) -> None:
         """Start a callout entry (its title is its text); the blocks inside are its children."""
@@ -285,7 +300,7 @@ class _Walker:
             self.items.append((self.items[-1][0], depth, False))
             return
         parent = self.items[-1][0] if self.items else None
-        index = self.new_entry("callout", parent, depth, token)
+        index = self.new_entry("callout", parent, depth, self.line_of(token))
         entry = self.entries[index]
         title = str(token.meta["title"])
         entry.text = title
@@ -295,7 +310,7 @@ class _Walker:
         )
         self.items.append((index, depth, True))
 
-    def new_entry(self, kind: str, parent: int | None, depth: int, token: Token) -> int:
+    def new_entry(self, kind: str, parent: int | None, depth: int, line: int) -> int:
         """Append an entry and return its index; its key is its position in the tree."""
         section = self.current_section()
         if parent is None:
@@ -306,7 +321,7 @@ class _Walker:
             owner = self.entries[parent]
             owner.children += 1
             key = f"{owner.key}.{owner.children}"
-        self.entries.append(ParsedEntry(key, section, parent, depth, kind, self.line_of(token)))
+        self.entries.append(ParsedEntry(key, section, parent, depth, kind, line))
         return len(self.entries) - 1
 
     def block(self, run: Sequence[Token]) -> None:
@@ -320,13 +335,14 @@ class _Walker:
         elif self.items:
             kind = _BLOCK_KINDS.get(first.type, "paragraph")
             depth = len(self.items) + 1
-            owner = self.new_entry(kind, self.items[-1][0], depth, first)
+            owner = self.new_entry(kind, self.items[-1][0], depth, self.line_of(first))
         elif first.type in _BLOCK_KINDS:
             if first.type == "paragraph_open" and self.pseudo_heading(run):
                 return
-            if first.type == "html_block" and html_anchors(first.content) == ([], ""):
-                return  # comments and empty wrappers are not entries
-            owner = self.new_entry(_BLOCK_KINDS[first.type], None, 0, first)
+            if first.type == "html_block":
+                self.html_elements(first)
+                return
+            owner = self.new_entry(_BLOCK_KINDS[first.type], None, 0, self.line_of(first))
         else:
             return
         entry = self.entries[owner]
@@ -345,6 +361,79 @@ class _Walker:
         if not entry.text:
             self.take_markers(entry, text)
         entry.text = f"{entry.text}\n{text}" if entry.text and text else entry.text or text
+
+    def html_elements(self, token: Token) -> None:
+        """Map a top-level HTML block element by element (app/ingest/html_blocks.py):
+        headings open sections, list items become items, other blocks entries of their
+        own; comments and empty wrappers become nothing."""
+        first = self.line_of(token) - 1
+        # The entry each part became (a folded item: its kept ancestor's), for nesting.
+        owners: list[int | None] = []
+        for part in html_parts(token.content):
+            line = first + part.line
+            owner: int | None = None
+            if part.kind == "heading":
+                if part.level == 1 and not self.entries and self.heading_count == 0:
+                    self.opening_title = part.text or None
+                self.open_section(part.level, part.text, line)
+            elif part.kind == "markdown" and self.markdown_depth < MAX_ENTRY_DEPTH:
+                self.markdown_inside(part.source, line)
+                continue  # its links are the Markdown's
+            elif part.kind == "item":
+                owner = self.html_item(part, owners, line)
+            else:
+                kind = "html" if part.kind == "markdown" else part.kind
+                owner = self.new_entry(kind, None, 0, line)
+                self.fill_html_entry(self.entries[owner], part)
+            owners.append(owner)
+            for href, text, at in part.anchors:
+                link = self.add_link(href, text, owner, first + at)
+                if link is not None:
+                    link.text = text
+
+    def html_item(self, part: HtmlPart, owners: list[int | None], line: int) -> int:
+        """An HTML list item as an item entry, folded into its ancestor when too deep."""
+        parent = owners[part.parent] if part.parent is not None else None
+        if part.level <= MAX_ENTRY_DEPTH or parent is None:
+            owner = self.new_entry("item", parent, min(part.level, MAX_ENTRY_DEPTH), line)
+            self.fill_html_entry(self.entries[owner], part)
+            return owner
+        if self.folded == 0:
+            self.warnings.append(
+                Problem(
+                    f"list nested deeper than {MAX_ENTRY_DEPTH} levels: deeper items "
+                    "were folded into their deepest kept ancestor",
+                    line,
+                )
+            )
+        self.folded += 1
+        entry = self.entries[parent]
+        entry.text = (
+            f"{entry.text}\n{part.text}" if entry.text and part.text else entry.text or part.text
+        )
+        return parent
+
+    def fill_html_entry(self, entry: ParsedEntry, part: HtmlPart) -> None:
+        """Give an entry made from an HTML element its text and (sanitized) HTML."""
+        entry.html = sanitize(part.html)
+        entry.text = part.text
+        self.take_markers(entry, part.text)
+
+    def markdown_inside(self, source: str, line: int) -> None:
+        """Walk an HTML element's content as Markdown (kramdown's `markdown="1"`), whose
+        first line is file line `line`, with the post's reference definitions."""
+        env = {key: value for key, value in self.env.items() if key != "footnotes"}
+        tokens = self.md.parse(textwrap.dedent(source), env)
+        for key, value in env.items():
+            self.env.setdefault(key, value)
+        saved = self.line_offset
+        self.line_offset = line - 1
+        self.markdown_depth += 1
+        try:
+            self.walk(tokens)
+        finally:
+            self.line_offset = saved
+            self.markdown_depth -= 1
 
     def attach_meta(self, inline: Token, entry: ParsedEntry | None = None) -> None:
         """Give an entry the block id and properties its inline token carries."""
