@@ -7,6 +7,7 @@ import nh3
 from markdown_it import MarkdownIt
 from markdown_it.common.normalize_url import normalizeLink
 from markdown_it.token import Token
+from mdit_py_plugins.footnote import footnote_plugin
 
 from app.engines import use_site_syntax
 from app.notes.syntax import use_note_syntax
@@ -54,8 +55,8 @@ def _validate_link(url: str) -> bool:
 
 
 def new_markdown(dialect: str = "plain", site_url: str = "") -> MarkdownIt:
-    """A MarkdownIt parser: CommonMark, tables, strikethrough, bare URLs, raw HTML kept as
-    tokens, the note syntax of `dialect` (app/notes/syntax.py) and its site engine's
+    """A MarkdownIt parser: CommonMark, tables, strikethrough, footnotes, bare URLs, raw
+    HTML kept as tokens, the note syntax of `dialect` (app/notes/syntax.py) and its site engine's
     (app/engines; `site_url` makes a template's links absolute).
 
     Raw HTML is parsed (so links inside it are found) but everything rendered from it
@@ -67,6 +68,9 @@ def new_markdown(dialect: str = "plain", site_url: str = "") -> MarkdownIt:
         {"html": True, "linkify": True, "typographer": False, "maxNesting": MAX_NESTING},
     )
     md.enable(["linkify", "table", "strikethrough"])
+    # `[^1]` references and `[^1]: ...` definitions (GFM, kramdown, Obsidian); pandoc's
+    # inline `^[...]` notes are not GFM and stay text.
+    md.use(footnote_plugin, inline=False)
     # Bare URLs need a scheme or `www.`: fuzzy matching turns `Node.js` into a link.
     assert md.linkify is not None  # linkify-it-py is a dependency
     md.linkify.set({"fuzzy_link": False, "fuzzy_email": False})

@@ -38,6 +38,9 @@ _BLOCK_KINDS = {"paragraph_open": "paragraph", "table_open": "table", "html_bloc
 # Link kinds of wikilinks and embeds (`block`: a Logseq block reference).
 _NOTE_LINK_KINDS = {"note": "internal", "block": "internal", "image": "image"}
 _LEAF_BLOCKS = {"html_block", "fence", "code_block"}
+# What is left around a footnote's URL once the URL is taken out (`Smith, 2021. <URL>`).
+_FOOTNOTE_PUNCTUATION = " ,;:-\u2013\u2014("
+_SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([.,;:!?)])")
 
 
 @dataclass(slots=True)
@@ -202,6 +205,8 @@ class _Walker:
         self.cut_off = False
         self.pseudo: set[int] = set()
         self.anchor: ParsedLink | None = None
+        # Footnote number -> the entry that first cites it (None: a heading).
+        self.citers: dict[int, int | None] = {}
 
     def line_of(self, token: Token) -> int:
         """The file line a block token starts on."""
@@ -245,12 +250,14 @@ class _Walker:
                 index += 3
                 continue
             if kind == "heading_open":
-                inline = tokens[index + 1]
+                heading = self.inline_text(tokens[index + 1], None)
                 if token.tag == "h1" and not self.entries and self.heading_count == 0:
-                    self.opening_title = self.inline_text(inline, None).strip() or None
-                heading = self.inline_text(inline, None)
+                    self.opening_title = heading.strip() or None
                 self.open_section(int(token.tag[1:]), heading, self.line_of(token))
                 index += 3
+                continue
+            if kind == "footnote_block_open":
+                index = self.footnotes(tokens, index)
                 continue
             if kind == "list_item_open":
                 self.open_item(token)
@@ -435,6 +442,47 @@ class _Walker:
             self.line_offset = saved
             self.markdown_depth -= 1
 
+    def footnotes(self, tokens: Sequence[Token], start: int) -> int:
+        """Give each footnote definition to the entry that cites it: its links are that
+        entry's, its text is shown in that entry's HTML; return the index past the block."""
+        notes: dict[int, list[Token]] = {}
+        owner: int | None = None
+        index = start + 1
+        while index < len(tokens) and tokens[index].type != "footnote_block_close":
+            token = tokens[index]
+            if token.type == "footnote_open":
+                owner = self.citers.get(token.meta["id"])
+            if owner is not None:
+                notes.setdefault(owner, []).append(token)
+            if token.type == "inline":
+                self.footnote_text(token, owner)
+            index += 1
+        for entry, run in notes.items():
+            if self.entries[entry].kind != "callout":  # a callout's HTML is its title
+                self.entries[entry].tokens.extend([tokens[start], *run, tokens[index]])
+        return index + 1
+
+    def footnote_text(self, inline: Token, entry: int | None) -> None:
+        """Record a footnote definition's links for `entry`: a bare URL's text is the rest
+        of the definition (`Smith, 2021. https://...`), or the URL when there is none."""
+        bare = {
+            str(child.attrs.get("href", ""))
+            for child in inline.children or []
+            if child.type == "link_open" and child.markup in ("linkify", "autolink")
+        }
+        first = len(self.links)
+        text = self.inline_text(inline, entry)
+        found = self.links[first:]
+        rest = text
+        for link in found:
+            if link.url in bare and link.text:
+                rest = rest.replace(link.text, " ")
+        rest = _SPACE_BEFORE_PUNCTUATION.sub(r"\1", " ".join(rest.split()))
+        rest = rest.strip(_FOOTNOTE_PUNCTUATION)
+        for link in found:
+            if link.url in bare:
+                link.text = rest or link.text
+
     def attach_meta(self, inline: Token, entry: ParsedEntry | None = None) -> None:
         """Give an entry the block id and properties its inline token carries."""
         if entry is None:
@@ -530,6 +578,11 @@ class _Walker:
                 parts.append(child.content)
                 if self.anchor is not None:
                     self.anchor.text += child.content
+            elif kind == "footnote_ref":
+                # The reference leaves the text, and so does the space before it.
+                self.citers.setdefault(child.meta["id"], entry)
+                if parts:
+                    parts[-1] = parts[-1].rstrip(" ")
             elif kind == "html_inline":
                 self.inline_html(child.content, entry, line)
                 line += child.content.count("\n")
