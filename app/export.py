@@ -159,7 +159,8 @@ def _entry_lines(
 
 
 def _link_lines(conn: Connection, include_drafts: bool) -> Iterator[list[bytes]]:
-    """Every link (those in headings too, with a null entry_id) as /links gives it."""
+    """Every link (those in headings and front matter too, with a null entry_id) as /links
+    gives it."""
     link, p = LINKS.c, POSTS.c
     columns, with_targets = target_columns(include_drafts=include_drafts)
     query = (
@@ -171,6 +172,7 @@ def _link_lines(conn: Connection, include_drafts: bool) -> Iterator[list[bytes]]
                 link.text,
                 link.host,
                 link.kind.label("link_kind"),
+                link.origin,
                 p.slug,
                 p.title,
                 p.date,

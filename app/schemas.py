@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from app.linkcheck.outcome import LinkOutcome
 from app.queries.facets import FacetName
+from app.queries.taxonomy import LinkOrigin
 from app.queries.timeline import Interval
 
 T = TypeVar("T")
@@ -190,7 +191,14 @@ class PostSummary(BaseModel):
     title: str = Field(description="Title.", examples=["Learning Logs: 2023-12-24"])
     date: dt.date | None = Field(description="Calendar date as written; null when undated.")
     published_at: dt.datetime | None = Field(description="The post's moment in UTC.")
-    excerpt: str | None = Field(description="Excerpt or summary from the front matter.")
+    excerpt: str | None = Field(
+        description="Excerpt, summary or description from the front matter, as plain text "
+        "(its Markdown read as entries' is, then removed)."
+    )
+    excerpt_html: str | None = Field(
+        description="The excerpt rendered and sanitized as entries' HTML is.",
+        examples=['<p><em>demo</em> uses <a href="https://example.com">x</a></p>\n'],
+    )
     tags: list[str] = Field(description="Tags from the front matter.")
     categories: list[str] = Field(description="Categories from the front matter.")
     is_draft: bool = Field(description="True for drafts (listed only with include_drafts).")
@@ -230,6 +238,20 @@ class CountOut(BaseModel):
 
     name: str = Field(description="Tag, category or host.", examples=["thought"])
     count: int = Field(description="Entries (tags), posts (categories) or links (hosts).")
+
+
+class TermCountOut(CountOut):
+    """A tag or category with how many times it occurs, and the name its slug stands for."""
+
+    name: str = Field(
+        description="Slug of the tag or category: what the `tag` and `category` filters take.",
+        examples=["ri-ben-yu"],
+    )
+    label: str = Field(
+        description="The tag or category as first written in front matter, in its own script "
+        "(tags found only in entry text, such as `[Thought]`, show their slug).",
+        examples=["日本語"],
+    )
 
 
 class LinkCheckOut(BaseModel):
@@ -275,7 +297,15 @@ class LinkDetail(LinkOut):
     """A link with where it was found."""
 
     id: int = Field(description="Stable link id.")
-    entry_id: int | None = Field(description="Entry the link sits in; null for links in headings.")
+    entry_id: int | None = Field(
+        description="Entry the link sits in; null for links in headings and in front matter."
+    )
+    origin: LinkOrigin = Field(
+        description="Where the link was written: body (the Markdown), or front_matter (a URL "
+        "given as a front-matter value, such as `repo:` or Logseq `url::`; its text is the "
+        "key, its line the key's).",
+        examples=["body"],
+    )
     post: PostRef = Field(description="The post it is in.")
     date: dt.date | None = Field(description="The post's date.")
     check: LinkCheckOut | None = Field(
@@ -503,7 +533,11 @@ class Landing(BaseModel):
 
 
 class CountPage(Page[CountOut]):
-    """Names with their counts (`/tags`, `/categories`, `/hosts`)."""
+    """Names with their counts (`/hosts`)."""
+
+
+class TermCountPage(Page[TermCountOut]):
+    """Tags or categories with their counts and names (`/tags`, `/categories`)."""
 
 
 class LinkPage(Page[LinkDetail]):

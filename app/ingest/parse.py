@@ -5,6 +5,7 @@ read case-insensitively and validated here; every key the author wrote is kept a
 """
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import PurePosixPath
@@ -12,15 +13,18 @@ from typing import Any
 from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from markdown_it.token import Token
 
 from app.ingest import PARSER_VERSION
 from app.ingest.body import ParsedEntry, ParsedLink, ParsedSection, fold_deep_lists, parse_body
 from app.ingest.dates import date_from_filename, filename_date_prefix_length, parse_date_value
-from app.ingest.front_matter import split_front_matter
+from app.ingest.front_matter import key_lines, split_front_matter
 from app.ingest.identity import slug_of
+from app.ingest.links import host_of, kind_of, url_key
 from app.ingest.problems import Problem
 from app.notes.names import logseq_page_name, note_names
-from app.render import new_markdown
+from app.render import new_markdown, render
 
 __all__ = ["PARSER_VERSION", "ParsedPost", "parse_post"]
 
@@ -37,6 +41,7 @@ class ParsedPost:
     date: dt.date | None
     published_at: dt.datetime | None
     date_text: str | None
+    # The excerpt as plain text, and rendered as entries are.
     excerpt: str | None
     is_draft: bool
     front_matter: dict[str, Any]
@@ -54,6 +59,10 @@ class ParsedPost:
     names: list[tuple[str, int]] = field(default_factory=list)
     # Site-engine syntax removed from the text (the run warns about each name once).
     removed_syntax: list[str] = field(default_factory=list)
+    excerpt_html: str | None = None
+    # {slug: the name as first written} of `tags` and `categories`.
+    tag_names: dict[str, str] = field(default_factory=dict)
+    category_names: dict[str, str] = field(default_factory=dict)
 
 
 # Dialects whose files are notes (their file names are titles).
@@ -86,23 +95,32 @@ def parse_post(text: str, path: str, dialect: str = "plain", site_url: str = "")
         or body.opening_title
         or _title_from_name(path, stem, dialect)
     )
-    excerpt = _text_value(meta.get("excerpt") or meta.get("summary") or meta.get("description"))
+    md = _markdown(dialect, site_url)
+    excerpt, excerpt_html = _excerpt(
+        md, _text_value(meta.get("excerpt") or meta.get("summary") or meta.get("description"))
+    )
+    tags = _terms(meta.get("tags"), split_spaces=False)
+    categories = _categories(meta)
     return ParsedPost(
         title=title,
         date=day,
         published_at=moment,
         date_text=date_text,
         excerpt=excerpt,
+        excerpt_html=excerpt_html,
         is_draft=_is_draft(meta, path),
         front_matter=fm.data,
         front_matter_format=fm.format,
-        tags=_terms(meta.get("tags"), split_spaces=False),
-        categories=_categories(meta),
+        tags=list(tags),
+        tag_names=tags,
+        categories=list(categories),
+        category_names=categories,
         html=body.html,
         body_line=fm.body_line,
         sections=body.sections,
         entries=body.entries,
-        links=body.links,
+        # After the body's links, so that theirs keep their positions (and ids).
+        links=[*body.links, *_front_matter_links(fm.data, text)],
         folded=body.folded,
         warnings=warnings,
         names=note_names(path, dialect, meta),
@@ -163,31 +181,113 @@ def _title_from_name(path: str, stem: str, dialect: str) -> str:
     return " ".join(name.split()) or stem
 
 
-def _terms(value: Any, *, split_spaces: bool) -> list[str]:
-    """Tag or category slugs from a list, a comma string or (Jekyll) a space separated string."""
+def _terms(value: Any, *, split_spaces: bool) -> dict[str, str]:
+    """{slug: name as written} of tags or categories from a list, a comma string or
+    (Jekyll) a space separated string; the first spelling of a slug names it."""
     if value is None or isinstance(value, bool | dict):
-        return []
+        return {}
     items: list[Any] = value if isinstance(value, list) else [value]
-    slugs: list[str] = []
+    terms: dict[str, str] = {}
     for item in items:
         if isinstance(item, list | dict):
             continue
         text = str(item)
         pieces = text.split(",") if "," in text else text.split() if split_spaces else [text]
         for piece in pieces:
-            slug = slug_of(piece.strip().strip("#").replace("[[", "").replace("]]", ""))
-            if slug and slug not in slugs:
-                slugs.append(slug)
-    return slugs
+            name = " ".join(piece.strip().strip("#").replace("[[", "").replace("]]", "").split())
+            slug = slug_of(name)
+            if slug and slug not in terms:
+                terms[slug] = name
+    return terms
 
 
-def _categories(meta: dict[str, Any]) -> list[str]:
+def _categories(meta: dict[str, Any]) -> dict[str, str]:
     """`categories` may be space separated (Jekyll); a singular `category` is one value."""
     found = _terms(meta.get("categories"), split_spaces=True)
-    for slug in _terms(meta.get("category"), split_spaces=False):
-        if slug not in found:
-            found.append(slug)
+    for slug, name in _terms(meta.get("category"), split_spaces=False).items():
+        found.setdefault(slug, name)
     return found
+
+
+# Characters that may make an excerpt more than plain text: Markdown, HTML, entities,
+# template syntax, a bare URL (linkify). An excerpt without any is served as written.
+_MARKUP = re.compile(r"[*_`\\[\]<>&!~{}|#]|://|www\.")
+
+
+def _excerpt(md: MarkdownIt, text: str | None) -> tuple[str | None, str | None]:
+    """The excerpt as plain text and as sanitized HTML, read by the body's parser as one
+    paragraph (an excerpt is one line: `# ` or `1. ` at its start is no heading or list)."""
+    if text is None:
+        return None, None
+    if not _MARKUP.search(text):
+        return text, f"<p>{escapeHtml(text)}</p>\n"
+    env: dict[str, object] = {}
+    tokens = md.parseInline(text, env)
+    inline = tokens[0].children or [] if tokens else []
+    plain = " ".join(_inline_text(inline).split())
+    opening = Token("paragraph_open", "p", 1, block=True)
+    closing = Token("paragraph_close", "p", -1, block=True)
+    return plain or None, render(md, [opening, *tokens, closing])
+
+
+def _inline_text(children: list[Token]) -> str:
+    """The text a reader sees of inline tokens (as an entry's text is read)."""
+    parts: list[str] = []
+    for child in children:
+        if child.type in ("text", "code_inline", "image", "wikilink", "note_tag"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+    return "".join(parts)
+
+
+# Keys learnlog reads as something else (an excerpt's links are part of its HTML).
+_NOT_LINK_KEYS = {"title", "date", "excerpt", "summary", "description", "tags", "categories"}
+_IMAGE_KEYS = {"image", "cover", "thumbnail", "banner", "featured_image", "og_image", "hero"}
+_IMAGE_PATH = re.compile(r"\.(?:png|jpe?g|gif|webp|svg|avif)$", re.IGNORECASE)
+
+
+def _front_matter_links(data: dict[str, Any], text: str) -> list[ParsedLink]:
+    """URLs given as top-level front-matter values (`repo:`, `url::`, a list of them):
+    links of the post, with no entry, the key as their text and the key's line."""
+    links: list[ParsedLink] = []
+    lines: dict[str, int] | None = None
+    for key, value in data.items():
+        if not isinstance(key, str) or key.lower() in _NOT_LINK_KEYS:
+            continue
+        values = value if isinstance(value, list) else [value]
+        urls = [url for item in values if (url := _absolute_url(item)) is not None]
+        if not urls:
+            continue
+        if lines is None:
+            lines = key_lines(text)
+        for url in urls:
+            host = host_of(url)
+            image = key.lower() in _IMAGE_KEYS or _IMAGE_PATH.search(url.partition("?")[0])
+            kind = "image" if image else kind_of(url, host)
+            links.append(
+                ParsedLink(
+                    None,
+                    url,
+                    key,
+                    host,
+                    kind,
+                    lines.get(key, 1),
+                    url_key(url),
+                    origin="front_matter",
+                )
+            )
+    return links
+
+
+def _absolute_url(value: Any) -> str | None:
+    """`value` when it is one absolute http(s) URL with a host, else None."""
+    if not isinstance(value, str):
+        return None
+    url = value.strip()
+    if not url[:8].lower().startswith(("http://", "https://")) or any(c.isspace() for c in url):
+        return None
+    return url if host_of(url) is not None else None
 
 
 def _is_draft(meta: dict[str, Any], path: str) -> bool:

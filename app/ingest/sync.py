@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -511,6 +511,7 @@ class Writer:
                         "host": link.host,
                         "kind": link.kind,
                         "url_key": link.url_key,
+                        "origin": link.origin,
                         "line": link.line,
                     }
                     for index, link in enumerate(parsed.links)
@@ -521,13 +522,15 @@ class Writer:
             for index, e in enumerate(parsed.entries)
             for tag in e.tags
         ]
-        all_tags = set(parsed.tags) | {tag for e in parsed.entries for tag in e.tags}
+        # Entry tags (`[Thought]`, `#tag`) arrive as slugs: their name is the slug until a
+        # post's front matter spells one.
+        all_tags = {tag: None for e in parsed.entries for tag in e.tags} | parsed.tag_names
         self._ensure_terms(conn, TAGS, all_tags)
         if parsed.tags:
             conn.execute(insert(POST_TAGS), [{"post_id": post_id, "tag": t} for t in parsed.tags])
         if entry_tags:
             conn.execute(insert(ENTRY_TAGS), entry_tags)
-        self._ensure_terms(conn, CATEGORIES, set(parsed.categories))
+        self._ensure_terms(conn, CATEGORIES, parsed.category_names)
         if parsed.categories:
             conn.execute(
                 insert(POST_CATEGORIES),
@@ -581,11 +584,20 @@ class Writer:
             if rows:
                 conn.execute(insert(table), rows)
 
-    def _ensure_terms(self, conn: Connection, table: Table, slugs: set[str]) -> None:
-        """Insert tag or category slugs that do not exist yet."""
-        if slugs:
-            statement = self._insert_new(table).on_conflict_do_nothing()
-            conn.execute(statement, [{"slug": slug} for slug in sorted(slugs)])
+    def _ensure_terms(
+        self, conn: Connection, table: Table, names: Mapping[str, str | None]
+    ) -> None:
+        """Insert tag or category slugs that do not exist yet, with the name first written
+        for each (a term stored without one takes the first name that comes)."""
+        if names:
+            statement = self._insert_new(table)
+            statement = statement.on_conflict_do_update(
+                index_elements=[table.c.slug],
+                set_={"name": statement.excluded.name},
+                where=table.c.name.is_(None) & statement.excluded.name.is_not(None),
+            )
+            rows = [{"slug": slug, "name": names[slug]} for slug in sorted(names)]
+            conn.execute(statement, rows)
 
     def analyze(self) -> None:
         """Refresh the planner's statistics, so filters probe indexes in the right order."""
@@ -648,6 +660,7 @@ def _post_row(root: str, post: PostWrite, version: int, created: int) -> dict[st
         "published_at": parsed.published_at,
         "date_text": parsed.date_text,
         "excerpt": parsed.excerpt,
+        "excerpt_html": parsed.excerpt_html,
         "is_draft": parsed.is_draft,
         "front_matter": parsed.front_matter,
         "front_matter_format": parsed.front_matter_format,

@@ -30,6 +30,7 @@ SUMMARY_COLUMNS = [
     POSTS.c.date,
     POSTS.c.published_at,
     POSTS.c.excerpt,
+    POSTS.c.excerpt_html,
     POSTS.c.is_draft,
     POSTS.c.source_path,
     POSTS.c.line,

@@ -3,13 +3,25 @@
 from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import Connection, Select, and_, distinct, false, func, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    distinct,
+    false,
+    func,
+    or_,
+    select,
+    true,
+)
 
 from app.linkcheck.outcome import LinkStatus
 from app.models import (
     ALIASES,
+    CATEGORIES,
     ENTRIES,
     ENTRY_TAGS,
     LINK_CHECKS,
@@ -20,9 +32,14 @@ from app.models import (
     POSTS,
     SECTION_PATHS,
     SECTIONS,
+    TAGS,
 )
 from app.queries.entries import EntryFilters, capped_count, domain_aliases, entry_conditions
 from app.queries.link_health import check_columns, check_joined, nest_check, status_condition
+from app.queries.posts import post_conditions
+
+# Where a link was written: in the Markdown, or as a front-matter value (`repo: https://...`).
+LinkOrigin = Literal["body", "front_matter"]
 
 # A log of at most this many posts keeps every heading by default: there a heading found in
 # one post is still a twentieth of the log, while a blog of hundreds of posts names
@@ -213,6 +230,13 @@ def category_counts(conn: Connection, *, include_drafts: bool) -> list[tuple[str
     return [(name, count) for name, count in conn.execute(query)]
 
 
+def term_names(conn: Connection, *, kind: Literal["tags", "categories"]) -> dict[str, str]:
+    """{slug: name as first written} of the tags or categories that have a name."""
+    table = TAGS if kind == "tags" else CATEGORIES
+    query = select(table.c.slug, table.c.name).where(table.c.name.is_not(None))
+    return {str(slug): str(name) for slug, name in conn.execute(query)}
+
+
 def host_counts(conn: Connection, *, filters: EntryFilters) -> list[tuple[str, int]]:
     """Hosts with the number of links to each, over entries matching `filters`.
 
@@ -234,23 +258,31 @@ def host_counts(conn: Connection, *, filters: EntryFilters) -> list[tuple[str, i
     return [(host, count) for host, count in conn.execute(query)]
 
 
-def list_links(
-    conn: Connection,
-    *,
-    filters: EntryFilters,
-    limit: int,
-    after_id: int | None,
-    status: Sequence[LinkStatus] = (),
-    resolved: bool | None = None,
-) -> tuple[list[dict[str, Any]], bool, int | None]:
-    """Links of entries matching `filters` (host and kind filter the links themselves).
+def link_conditions(
+    filters: EntryFilters, aliases: dict[str, str], origin: Sequence[LinkOrigin] = ()
+) -> list[ColumnElement[bool]]:
+    """WHERE clauses on `links` (joined to `entries` by an outer join) for `filters`.
 
-    Each carries the latest check of its address; `status` keeps links whose address has
-    any of those outcomes (`unchecked`: none yet). `resolved` keeps internal links that
-    resolved (true) or did not (false); internal links say where they lead.
+    A body link matches through its entry. A front-matter link has no entry: it matches
+    through its post (tags, categories, dates, drafts, declared fields), and never under
+    a domain or a search, which select entries. Host and kind select the links
+    themselves; links in headings are in no list.
     """
     entry_filters = replace(filters, host=(), link_kind=(), post=())
-    where = [*entry_conditions(entry_filters, domain_aliases(conn))]
+    in_entries = and_(LINKS.c.entry_id.is_not(None), *entry_conditions(entry_filters, aliases))
+    wanted = set(origin) or {"body", "front_matter"}
+    branches: list[ColumnElement[bool]] = []
+    if "body" in wanted:
+        branches.append(in_entries)
+    if "front_matter" in wanted and not filters.domain and not filters.q:
+        post_filters = replace(entry_filters, domain=(), q=None)
+        in_posts = select(POSTS.c.id).where(and_(true(), *post_conditions(post_filters, aliases)))
+        branches.append(
+            and_(LINKS.c.origin == "front_matter", LINKS.c.post_id.in_(in_posts.correlate(None)))
+        )
+    where: list[ColumnElement[bool]] = [or_(*branches) if branches else false()]
+    if origin:
+        where.append(LINKS.c.origin.in_(wanted))
     if filters.post:
         # On the link's own post: the page query joins `posts`, which would swallow the
         # FROM of the correlated probe `entry_conditions` makes for it.
@@ -260,7 +292,29 @@ def list_links(
         where.append(LINKS.c.host.in_(filters.host))
     if filters.link_kind:
         where.append(LINKS.c.kind.in_(filters.link_kind))
-    base = select(LINKS.c.id).join(ENTRIES, ENTRIES.c.id == LINKS.c.entry_id)
+    return where
+
+
+def list_links(
+    conn: Connection,
+    *,
+    filters: EntryFilters,
+    limit: int,
+    after_id: int | None,
+    status: Sequence[LinkStatus] = (),
+    resolved: bool | None = None,
+    origin: Sequence[LinkOrigin] = (),
+) -> tuple[list[dict[str, Any]], bool, int | None]:
+    """Links of entries matching `filters` (host and kind filter the links themselves),
+    and the front-matter links of posts matching them (see `link_conditions`).
+
+    Each carries the latest check of its address; `status` keeps links whose address has
+    any of those outcomes (`unchecked`: none yet). `resolved` keeps internal links that
+    resolved (true) or did not (false); internal links say where they lead. `origin`
+    keeps links written in the body or in the front matter.
+    """
+    where = link_conditions(filters, domain_aliases(conn), origin)
+    base = select(LINKS.c.id).outerjoin(ENTRIES, ENTRIES.c.id == LINKS.c.entry_id)
     if resolved is not None:
         found = NOTE_LINKS.c.target_post_id.is_not(None)
         where.append(
@@ -284,13 +338,14 @@ def list_links(
                 LINKS.c.text,
                 LINKS.c.host,
                 LINKS.c.kind.label("link_kind"),
+                LINKS.c.origin,
                 POSTS.c.slug,
                 POSTS.c.title,
-                ENTRIES.c.date,
+                func.coalesce(ENTRIES.c.date, POSTS.c.date).label("date"),
                 *check_columns(),
                 *columns,
             )
-            .join(ENTRIES, ENTRIES.c.id == LINKS.c.entry_id)
+            .outerjoin(ENTRIES, ENTRIES.c.id == LINKS.c.entry_id)
             .join(POSTS, POSTS.c.id == LINKS.c.post_id)
             .outerjoin(LINK_CHECKS, check_joined())
         )

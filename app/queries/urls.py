@@ -1,13 +1,14 @@
 """Read-side SQL for /urls: links grouped by normalized address across all posts."""
 
 from collections import defaultdict
-from dataclasses import replace
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, and_, distinct, func, select, true
 
-from app.models import ENTRIES, LINKS, SECTION_PATHS
-from app.queries.entries import EntryFilters, entry_conditions
+from app.models import ENTRIES, LINKS, POSTS, SECTION_PATHS
+from app.queries.entries import EntryFilters
+from app.queries.taxonomy import LinkOrigin, link_conditions
 
 
 def list_urls(
@@ -17,22 +18,19 @@ def list_urls(
     aliases: dict[str, str],
     limit: int,
     offset: int,
+    origin: Sequence[LinkOrigin] = (),
 ) -> list[dict[str, Any]]:
-    """Addresses linked from entries matching `filters`, most often logged first.
+    """Addresses linked from entries matching `filters`, and given as front-matter values
+    of posts matching them (see `link_conditions`), most often logged first.
 
     Each row: one spelling of the URL, its key, host and kind, how many times it was
     logged, in how many entries, its first and last date, and the domains it was filed in.
     """
     e, link = ENTRIES.c, LINKS.c
-    # Host and kind select the links themselves, as on /links (and a probe on `links`
-    # would lose its FROM to this query's own `links`).
-    where = [*entry_conditions(replace(filters, host=(), link_kind=()), aliases)]
-    if filters.host:
-        where.append(link.host.in_(filters.host))
-    if filters.link_kind:
-        where.append(link.kind.in_(filters.link_kind))
+    where = link_conditions(filters, aliases, origin)
     times = func.count().label("times")
-    last = func.max(e.date).label("last_date")
+    day = func.coalesce(e.date, POSTS.c.date)
+    last = func.max(day).label("last_date")
     query = (
         select(
             link.url_key,
@@ -41,10 +39,12 @@ def list_urls(
             func.min(link.kind).label("link_kind"),
             times,
             func.count(distinct(link.entry_id)).label("entries"),
-            func.min(e.date).label("first_date"),
+            func.min(day).label("first_date"),
             last,
         )
-        .select_from(LINKS.join(ENTRIES, e.id == link.entry_id))
+        .select_from(
+            LINKS.outerjoin(ENTRIES, e.id == link.entry_id).join(POSTS, POSTS.c.id == link.post_id)
+        )
         .where(and_(true(), *where))
         .group_by(link.url_key)
         .order_by(times.desc(), last.desc().nulls_last(), link.url_key)

@@ -22,12 +22,14 @@ from app.linkcheck.outcome import LinkStatus
 from app.queries.link_health import host_health
 from app.queries.taxonomy import (
     DomainKey,
+    LinkOrigin,
     category_counts,
     domain_page,
     domain_tree,
     host_counts,
     list_links,
     tag_counts,
+    term_names,
 )
 from app.schemas import (
     CountOut,
@@ -38,6 +40,8 @@ from app.schemas import (
     HostHealthPage,
     LinkDetail,
     LinkPage,
+    TermCountOut,
+    TermCountPage,
 )
 
 router = APIRouter(tags=["vocabularies"])
@@ -62,11 +66,28 @@ LinkStatuses = Annotated[
     ),
 ]
 
+LinkOrigins = Annotated[
+    list[LinkOrigin],
+    Query(
+        description="Where links were written: body (the Markdown) or front_matter (URLs "
+        "given as front-matter values); repeat for both. Default: both.",
+        examples=["front_matter"],
+    ),
+]
+
 
 def _counts(pairs: list[tuple[str, int]]) -> CountPage:
     """A whole (unpaged) list of counts in the shared envelope."""
     items = [CountOut(name=name, count=count) for name, count in pairs]
     return CountPage(items=items, next=None, total=len(items))
+
+
+def _term_counts(pairs: list[tuple[str, int]], names: dict[str, str]) -> TermCountPage:
+    """Tags or categories with their counts and names, in the shared envelope."""
+    items = [
+        TermCountOut(name=slug, label=names.get(slug, slug), count=count) for slug, count in pairs
+    ]
+    return TermCountPage(items=items, next=None, total=len(items))
 
 
 @router.get("/domains", operation_id="listDomains", dependencies=[Conditional], responses=READ)
@@ -112,19 +133,27 @@ def _domain_key(cursor: list[Any] | None) -> DomainKey | None:
 
 
 @router.get("/tags", operation_id="listTags", dependencies=[Conditional], responses=READ)
-async def tags(request: Request, conn: ConnectionDep, filters: FiltersDep) -> CountPage:
-    """Tags with the number of matching entries carrying each, most used first."""
+async def tags(request: Request, conn: ConnectionDep, filters: FiltersDep) -> TermCountPage:
+    """Tags with the number of matching entries carrying each, most used first.
+
+    `name` is the slug filters take; `label` the tag as written (`日本語` for `ri-ben-yu`).
+    """
     return await per_version(
-        request, ("tags", filters), lambda: _counts(tag_counts(conn, filters=filters))
+        request,
+        ("tags", filters),
+        lambda: _term_counts(tag_counts(conn, filters=filters), term_names(conn, kind="tags")),
     )
 
 
 @router.get(
     "/categories", operation_id="listCategories", dependencies=[Conditional], responses=READ
 )
-async def categories(conn: ConnectionDep, include_drafts: IncludeDraftsDep) -> CountPage:
-    """Categories with their number of posts, most used first."""
-    return _counts(category_counts(conn, include_drafts=include_drafts))
+async def categories(conn: ConnectionDep, include_drafts: IncludeDraftsDep) -> TermCountPage:
+    """Categories with their number of posts, most used first (`label`: as written)."""
+    return _term_counts(
+        category_counts(conn, include_drafts=include_drafts),
+        term_names(conn, kind="categories"),
+    )
 
 
 @router.get("/hosts", operation_id="listHosts", dependencies=[Conditional], responses=READ)
@@ -169,8 +198,10 @@ async def links(
             "links to notes) that resolved (true) or did not (false)."
         ),
     ] = None,
+    origin: LinkOrigins = [],  # noqa: B006 - FastAPI copies defaults per request
 ) -> LinkPage:
-    """Links of the matching entries, with their entry, post, date and latest check."""
+    """Links of the matching entries, and front-matter URLs of the matching posts, with
+    their entry, post, date and latest check."""
     if len(status) > MAX_VALUES:
         raise InvalidParameter("status", f"at most {MAX_VALUES} values")
     after_id = None
@@ -188,6 +219,7 @@ async def links(
         after_id=after_id,
         status=tuple(dict.fromkeys(status)),
         resolved=resolved,
+        origin=tuple(dict.fromkeys(origin)),
     )
     token = encode_cursor([rows[-1]["id"]], paging.scope) if has_more and rows else None
     return LinkPage(

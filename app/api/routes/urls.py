@@ -5,6 +5,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from app.api.deps import Conditional, ConnectionDep, FiltersDep, PagingDep, encode_cursor, next_url
 from app.api.responses import READ
+from app.api.routes.taxonomy import LinkOrigins
 from app.queries.entries import domain_aliases
 from app.queries.urls import list_urls
 from app.schemas import UrlOut, UrlPage
@@ -19,8 +20,10 @@ async def urls(
     conn: ConnectionDep,
     filters: FiltersDep,
     paging: PagingDep,
+    origin: LinkOrigins = [],  # noqa: B006 - FastAPI copies defaults per request
 ) -> UrlPage:
-    """Addresses cited by entries matching the filters, most often logged first.
+    """Addresses cited by entries matching the filters (and given as front-matter values
+    of matching posts), most often logged first.
 
     Spellings of one address share a key: http/https, `www.`, a trailing slash, the
     fragment and tracking parameters do not count, and an arXiv paper's abstract, PDF and
@@ -36,6 +39,7 @@ async def urls(
         aliases=domain_aliases(conn),
         limit=paging.limit + 1,
         offset=offset,
+        origin=tuple(dict.fromkeys(origin)),
     )
     token = None
     if len(rows) > paging.limit:
