@@ -222,8 +222,11 @@ class _Walker:
             self.sections[0] = ParsedSection(0, None, 0, "", None, self.line_offset + 1)
         return 0
 
-    def open_section(self, level: int, heading: str, line: int) -> None:
-        """Start a section at `level`, nested under the nearest shallower open one."""
+    def open_section(self, level: int, heading: str, line: int, *, pseudo: bool = False) -> None:
+        """Start a section at `level`, nested under the nearest shallower open one; a real
+        heading never nests under a bold-paragraph section (`pseudo`), it closes them."""
+        while not pseudo and self.section_stack and self.section_stack[-1].position in self.pseudo:
+            self.section_stack.pop()
         while self.section_stack and self.section_stack[-1].level >= level:
             self.section_stack.pop()
         self.heading_count += 1
@@ -521,7 +524,7 @@ class _Walker:
             return False
         real = [s for s in self.section_stack if s.position not in self.pseudo]
         level = (real[-1].level + 1) if real else 1
-        self.open_section(level, heading, self.line_of(run[0]))
+        self.open_section(level, heading, self.line_of(run[0]), pseudo=True)
         self.pseudo.add(self.heading_count)
         return True
 
