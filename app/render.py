@@ -4,6 +4,7 @@ import re
 from collections.abc import Sequence
 
 import nh3
+from linkify_it.main import Match
 from markdown_it import MarkdownIt
 from markdown_it.common.normalize_url import normalizeLink
 from markdown_it.token import Token
@@ -74,9 +75,41 @@ def new_markdown(dialect: str = "plain", site_url: str = "") -> MarkdownIt:
     # Bare URLs need a scheme or `www.`: fuzzy matching turns `Node.js` into a link.
     assert md.linkify is not None  # linkify-it-py is a dependency
     md.linkify.set({"fuzzy_link": False, "fuzzy_email": False})
+    www = _WwwLinks(md.linkify.re)
+    md.linkify.add("www.", {"validate": www.validate, "normalize": www.normalize})
     md.normalizeLink = _normalize_link  # type: ignore[method-assign]
     md.validateLink = _validate_link  # type: ignore[method-assign]
     return use_site_syntax(use_note_syntax(md, dialect), dialect, site_url)
+
+
+# Where GFM lets a `www.` link start besides whitespace and the start of the text.
+_BEFORE_WWW = "*_~("
+
+
+class _WwwLinks:
+    """GFM's extended www autolink as a linkify-it schema: `www.` at the start of a word
+    then a domain with a dot, linked over https (`www.example.com/a` ->
+    `https://www.example.com/a`)."""
+
+    def __init__(self, sources: dict[str, str]) -> None:
+        domain = sources["src_domain"]
+        self.tail = re.compile(
+            f"(?:(?:{domain})\\.)+(?:{domain}){sources['src_port']}"
+            f"{sources['src_host_terminator']}{sources['src_path']}",
+            re.IGNORECASE,
+        )
+
+    def validate(self, text: str, position: int) -> int:
+        """Length of the link's rest after `www.` at `position`, 0 when it is none."""
+        before = text[position - 5 : position - 4] if position >= 5 else ""
+        if before and not before.isspace() and before not in _BEFORE_WWW:
+            return 0
+        found = self.tail.match(text, position)
+        return len(found.group(0)) if found else 0
+
+    def normalize(self, match: Match) -> None:
+        """Link the text over https."""
+        match.url = "https://" + match.url
 
 
 def sanitize(html: str) -> str:
