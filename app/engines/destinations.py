@@ -21,7 +21,7 @@ _SHORTCODE_REF = re.compile(
 )
 _LIQUID_POST = re.compile(r"\{%-?\s*(post_url|link)\s+(\S+?)\s*-?%\}")
 # Pelican's placeholders: `{filename}` a post of the folder, `{static}`/`{attach}` a file.
-_PELICAN = re.compile(r"(?:\{|%7B|\|)(filename|static|attach)(?:\}|%7D|\|)", re.IGNORECASE)
+_PELICAN = re.compile(r"(?:\{|\|)(filename|static|attach)(?:\}|\|)", re.IGNORECASE)
 _HTML_URL = re.compile(r"""\b(href|src)(\s*=\s*)(["'])([^"'<>]*)\3""", re.IGNORECASE)
 _LINK_START = re.compile(r"\]\([ \t]*")
 _BACKTICKS = re.compile(r"`+")
@@ -48,9 +48,9 @@ def resolve(target: str, site: str) -> tuple[str, str | None]:
     Liquid outputs at the start are the site's address (`site_url`, else the root, so
     the rest is root-relative); any others are dropped: their values are unknown here.
     """
-    if "%7B" in target or "%7b" in target:
-        target = target.replace("%7B", "{").replace("%7b", "{").replace("%7D", "}")
-        target = target.replace("%7d", "}").replace("%25", "%").replace("%20", " ")
+    if "%7" in target:  # as markdown-it wrote a target it read: `%7B` for `{`, `%7C` for `|`
+        for encoded, char in (("%7B", "{"), ("%7D", "}"), ("%7C", "|"), ("%20", " ")):
+            target = target.replace(encoded, char).replace(encoded.lower(), char)
     found = _PELICAN.match(target)
     if found:
         return _pelican(found.group(1).lower(), target[found.end() :], site)
@@ -205,7 +205,7 @@ def _link(token: Token, site: str, notes: dict[str, str], md: MarkdownIt) -> Non
     """Resolve one link token's templated target."""
     href = str(token.attrs.get("href", ""))
     note = notes.get(href)
-    if note is None and ("{" in href or "%7B" in href or "|filename|" in href):
+    if note is None and ("{" in href or "%7B" in href or "%7Cfilename%7C" in href):
         url, note = resolve(href, site)
         href = md.normalizeLink(url)
         token.attrs["href"] = href

@@ -19,6 +19,8 @@ from app.engines.removed import record_removed
 # `{{< name a="b" c >}}`, `{{% name %}}`, `{{</* escaped */>}}`, trimmed `{{- ... -}}`.
 _SHORTCODE = re.compile(r"\{\{-?\s*([<%])\s*(/?)\s*([\w./-]+)(.*?)\s*[>%]\s*-?\}\}", re.DOTALL)
 _ARGUMENT = re.compile(r"""(?:([\w-]+)=)?("(?:[^"\\]|\\.)*"|'[^']*'|`[^`]*`|[^\s"'`]+)""")
+# `{{</* name */>}}` shows a shortcode as written (in Hugo's own documentation).
+_ESCAPED = re.compile(r"\{\{([<%])/\*\s*(.*?)\s*\*/([>%])\}\}", re.DOTALL)
 _LINE = re.compile(r"(?:[ \t]*\{\{-?\s*[<%].*?[>%]\s*-?\}\})+[ \t]*")
 _EMBEDS = frozenset({"figure", "youtube", "vimeo", "gist", "tweet", "instagram", "ref", "relref"})
 
@@ -54,21 +56,25 @@ def embed_link(name: str, arguments: str) -> tuple[str, str, str, str | None] | 
         src = _argument(positional, named, 0, "src")
         text = named.get("caption") or named.get("title") or named.get("alt") or src
         return (src, "image", text, None) if src else None
+    url, kind = "", ""
     if name == "youtube" and first:
-        return f"https://www.youtube.com/watch?v={first}", "video", "", None
-    if name == "vimeo" and first:
-        return f"https://vimeo.com/{first}", "video", "", None
-    if name == "gist":
+        url, kind = f"https://www.youtube.com/watch?v={first}", "video"
+    elif name == "vimeo" and first:
+        url, kind = f"https://vimeo.com/{first}", "video"
+    elif name == "gist":
         user, gist = _argument(positional, named, 0, "user"), _argument(positional, named, 1)
         if user and gist:
-            return f"https://gist.github.com/{user}/{gist}", "code", "", None
-    if name == "tweet":
+            url, kind = f"https://gist.github.com/{user}/{gist}", "code"
+    elif name == "tweet":
         user = named.get("user", "") or (positional[0] if len(positional) > 1 else "i")
         tweet = named.get("id") or (positional[-1] if positional else "")
         if tweet:
-            return f"https://twitter.com/{user}/status/{tweet}", "", "", None
-    if name == "instagram" and first:
-        return f"https://www.instagram.com/p/{first}/", "", "", None
+            url = f"https://twitter.com/{user}/status/{tweet}"
+    elif name == "instagram" and first:
+        url = f"https://www.instagram.com/p/{first}/"
+    if url:
+        # An embed shows its content, not a label: its address stands for it in the text.
+        return url, kind, url, None
     if name in ("ref", "relref") and first:
         url, note = resolve(f'{{{{< ref "{first}" >}}}}', "")
         return url, "", first, note
@@ -90,7 +96,7 @@ def hugo_lines(state: StateBlock, start: int, end: int, silent: bool) -> bool:
         return False
     line_end = state.eMarks[start]
     found = _SHORTCODE.match(src, begin)
-    if found is None:
+    if found is None or "/*" in src[begin:line_end]:
         return False
     if found.group(3).lower() == "highlight" and not found.group(2):
         return _highlight_block(state, start, end, silent, found)
@@ -144,6 +150,15 @@ def shortcode_inline(state: StateInline, silent: bool) -> bool:
     src, pos = state.src, state.pos
     if not src.startswith("{{", pos):
         return False
+    if src.startswith("/*", pos + 3):
+        escaped = _ESCAPED.match(src, pos, state.posMax)
+        if escaped is None:
+            return False
+        if not silent:
+            shown = f"{{{{{escaped.group(1)} {escaped.group(2)} {escaped.group(3)}}}}}"
+            state.push("text", "", 0).content = shown
+        state.pos = escaped.end()
+        return True
     found = _SHORTCODE.match(src, pos, state.posMax)
     if found is None:
         return False
