@@ -39,7 +39,7 @@ def use_template_links(md: MarkdownIt, site_url: str) -> None:
 
 def _has_template(src: str) -> bool:
     """Whether a source may hold a template target: the check every rule does first."""
-    return "{" in src or "|filename|" in src
+    return "{{" in src or "{%" in src or "filename" in src or "{static}" in src or "{attach}" in src
 
 
 def resolve(target: str, site: str) -> tuple[str, str | None]:
