@@ -221,6 +221,10 @@ class DomainOut(BaseModel):
     """A domain with its subdomains."""
 
     slug: str = Field(description="Domain slug.", examples=["genai"])
+    name: str = Field(
+        description="Its heading as most posts write it, in its own script (the slug is ASCII).",
+        examples=["GenAI"],
+    )
     headings: list[str] = Field(description="Heading spellings seen for it.", examples=[["GenAI"]])
     entry_count: int = Field(description="Entries in this domain, subdomains included.")
     post_count: int = Field(

@@ -89,7 +89,13 @@ def domain_tree(
     kept |= named & stats.keys()
     headings, homes = _headings_and_homes(conn, aliases, stats.keys())
     nodes = {
-        slug: {"slug": slug, "headings": sorted(headings[slug]), "children": [], **stats[slug]}
+        slug: {
+            "slug": slug,
+            "name": _most_used(headings[slug]) or slug,
+            "headings": sorted(headings[slug]),
+            "children": [],
+            **stats[slug],
+        }
         for slug in kept
     }
     ordered = sorted(nodes.values(), key=domain_order)
@@ -134,16 +140,22 @@ def _domain_stats(conn: Connection, *, include_drafts: bool) -> dict[str, dict[s
     }
 
 
+def _most_used(spellings: dict[str, int]) -> str | None:
+    """The spelling found in the most posts (the first by text on a tie)."""
+    return min(spellings, key=lambda text: (-spellings[text], text), default=None)
+
+
 def _headings_and_homes(
     conn: Connection, aliases: dict[str, str], domains: Collection[str]
-) -> tuple[dict[str, set[str]], dict[str, str]]:
-    """Each domain's heading spellings, and the parent domain it most often nests under.
+) -> tuple[dict[str, dict[str, int]], dict[str, str]]:
+    """Each domain's heading spellings with the posts using each, and the parent domain it
+    most often nests under.
 
     Parents are weighed by the posts they occur in, top-level counting as one choice: a
     heading top-level in twenty posts and nested in two stays top-level.
     """
     parent = SECTIONS.alias("parent")
-    headings: dict[str, set[str]] = defaultdict(set)
+    headings: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     parents: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for slug, heading, parent_slug, posts in conn.execute(
         select(
@@ -159,7 +171,7 @@ def _headings_and_homes(
         domain = aliases.get(slug, slug)
         if domain not in domains:
             continue  # a heading with no entries under it is no domain
-        headings[domain].add(heading)
+        headings[domain][heading] += posts
         parent_domain = aliases.get(parent_slug, parent_slug) if parent_slug else ""
         if parent_domain != domain:
             parents[domain][parent_domain] += posts

@@ -153,3 +153,15 @@ def test_a_term_keeps_its_name_across_re_ingests(
     ingest(folder)
     named = client.get("/tags", params={"include_drafts": "true"}, headers=PREVIEW).json()
     assert {item["label"] for item in named["items"]} >= {"Ελληνικά", "日本語"}
+
+
+def test_domains_are_named_by_their_most_used_heading(
+    client: TestClient, ingest: Ingest, tmp_path: Path
+) -> None:
+    for day, heading in (("01", "日本語"), ("02", "日本語"), ("03", "Rì Běn Yǔ")):
+        (tmp_path / f"2024-01-{day}-n.md").write_text(f"## {heading}\n* entry\n")
+    ingest(tmp_path)
+    (domain,) = client.get("/domains").json()["items"]
+    assert domain["slug"] == "ri-ben-yu"
+    assert domain["name"] == "日本語"
+    assert sorted(domain["headings"]) == ["Rì Běn Yǔ", "日本語"]

@@ -177,6 +177,7 @@ def test_default_drops_one_post_headings_of_a_big_log_but_keeps_named_domains(
     assert everything["total"] == 23
     assert everything["items"][0] == {
         "slug": "notes",
+        "name": "Notes",
         "headings": ["Notes"],
         "entry_count": 21,
         "post_count": 21,
