@@ -36,7 +36,8 @@ Target = Literal["entries", "posts"]
 # Snippet highlight markers: control characters no text contains, replaced by <mark> after
 # the snippet is HTML-escaped, so a hit never carries markup from the source.
 _START, _STOP = "\x02", "\x03"
-_SNIPPET_TOKENS = 24
+SNIPPET_MARKS = (_START, _STOP, "…")
+SNIPPET_TOKENS = 24
 _HEADLINE_OPTIONS = f"StartSel={_START}, StopSel={_STOP}, MaxWords=35, MinWords=15"
 _ENGLISH: ColumnElement[Any] = literal_column("'english'::regconfig")
 
@@ -238,7 +239,7 @@ def _snippets(
         # The rowids go to FTS5 itself, which fetches just those rows; a filter on the
         # content table instead would walk every match (56 ms for a word in 34k entries).
         statement = (
-            select(rowid, func.snippet(fts, -1, _START, _STOP, "…", _SNIPPET_TOKENS))
+            select(rowid, func.snippet(fts, -1, *SNIPPET_MARKS, SNIPPET_TOKENS))
             .select_from(sql_table(f"{target}_fts"))
             .where(_sqlite_match(target, query), rowid.in_(keys))
         )
@@ -248,9 +249,9 @@ def _snippets(
         statement = select(
             table.c.id, func.ts_headline(_ENGLISH, text, _tsquery(query), _HEADLINE_OPTIONS)
         ).where(table.c.id.in_(keys))
-    return {key: _highlighted(raw or "") for key, raw in conn.execute(statement)}
+    return {key: highlighted(raw or "") for key, raw in conn.execute(statement)}
 
 
-def _highlighted(raw: str) -> str:
+def highlighted(raw: str) -> str:
     """Escape a snippet for HTML, then turn the engine's markers into <mark> elements."""
     return html.escape(raw, quote=False).replace(_START, "<mark>").replace(_STOP, "</mark>")

@@ -1,5 +1,6 @@
 """Full-text search through HTTP: /search, and `q` on /entries and /posts, on both engines."""
 
+import datetime as dt
 import random
 from pathlib import Path
 
@@ -8,7 +9,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from app.queries.entries import EntryFilters, entry_conditions
+from app.queries.entry_index import build_index
 from app.queries.search import ranked, ranked_by_join, ranked_from_candidates
+from app.search.index import build_search_index
 from app.search_syntax import parse_search
 from tests.conftest import Ingest
 
@@ -211,3 +214,66 @@ def test_candidates_first_ranking_gives_the_joined_answer(
         crowded = ranked_from_candidates(conn, "entries", kernel, published, limit=20, offset=0)
         assert crowded is None
     assert answered >= 6
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # FTS5's postings
+def test_in_memory_ranking_gives_the_joined_answer(
+    engine: Engine, ingest: Ingest, tmp_path: Path
+) -> None:
+    _write_kernel_corpus(tmp_path)
+    (tmp_path / "2024-03-01-t.md").write_text(
+        "---\ntags: [systems]\n---\n## Systems 3\n* kernel cache\n* kernel kernel locks\n"
+    )
+    ingest(tmp_path)
+    cases = [
+        ("kernel", EntryFilters()),
+        ("kernel", EntryFilters(include_drafts=True)),
+        ("note cache", EntryFilters()),
+        ("kernel memory -locks", EntryFilters()),
+        ("Kernels", EntryFilters(domain=("systems-3",))),
+        ("kernel", EntryFilters(tag=("systems",))),
+        ("queue", EntryFilters(date_from=dt.date(2024, 1, 3), date_to=dt.date(2024, 1, 5))),
+        ("kernel driver", EntryFilters(post=("2024-01-02-k",))),
+        ("zebra", EntryFilters()),
+    ]
+    with engine.connect() as conn:
+        entries = build_index(conn)
+        search = build_search_index(conn, entries)
+        for words, filters in cases:
+            query = parse_search(words)
+            where = entry_conditions(filters, entries.aliases)
+            for limit, offset in [(1, 0), (10, 0), (50, 0), (50, 50), (20, 140), (51, 1030)]:
+                joined = ranked_by_join(conn, "entries", query, where, limit=limit, offset=offset)
+                found = search.page(conn, query, filters, wanted=offset + limit)
+                assert found is not None, words
+                assert [(hit.id, hit.score) for hit in found[offset:]] == [
+                    (row.id, row.score) for row in joined
+                ], (words, filters, limit, offset)
+        # Phrases, prefixes and date-time bounds are SQL's to answer.
+        for words, filters in [
+            ('"kernel note"', EntryFilters()),
+            ("kern*", EntryFilters()),
+            ("kernel", EntryFilters(date_from=dt.datetime(2024, 1, 3, tzinfo=dt.UTC))),
+        ]:
+            assert search.page(conn, parse_search(words), filters, wanted=10) is None
+
+
+def test_search_answers_the_same_from_memory_and_sql(
+    client: TestClient, ingest: Ingest, tmp_path: Path
+) -> None:
+    _write_kernel_corpus(tmp_path)
+    ingest(tmp_path)
+    for params in [
+        {"q": "kernel", "limit": 50},
+        {"q": "kernel note", "limit": 7, "domain": "systems-4"},
+        {"q": "cache -memory", "limit": 30},
+        {"q": "Kernels", "limit": 200},
+    ]:
+        first = client.get("/search", params=params)
+        assert first.status_code == 200, first.text
+        # A date-time bound is SQL's to answer; this one leaves out nothing.
+        second = client.get("/search", params={**params, "from": "2000-01-01T00:00:00Z"})
+        assert second.status_code == 200, second.text
+        items = first.json()["items"]
+        assert items
+        assert items == second.json()["items"]

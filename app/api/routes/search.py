@@ -22,6 +22,7 @@ from app.queries.entries import domain_aliases, entries_by_id, entry_conditions
 from app.queries.posts import post_conditions, posts_by_id
 from app.queries.search import Hit, Target, ranked
 from app.schemas import EntryOut, PostSummary, SearchHit, SearchHitPage
+from app.search.entries import ranked_entries
 from app.search_syntax import SearchSyntaxError, parse_search
 
 router = APIRouter(tags=["search"])
@@ -73,11 +74,24 @@ async def search(
     aliases = domain_aliases(conn)
     target: Target = "entries" if type == "entry" else "posts"
     where = (entry_conditions if type == "entry" else post_conditions)(filters, aliases)
-    # Ranking a common word scores every match (tens of ms at 300k entries): the threadpool
-    # takes it, and SQLite lets go of the GIL meanwhile, so other requests keep moving.
-    hits = await run_in_threadpool(
-        ranked, conn, target, query, where, limit=paging.limit + 1, offset=offset
-    )
+    index = ready_index(request, conn) if type == "entry" else None
+    # The threadpool takes the ranking: answered in memory it is short, but a word asked
+    # for the first time in this content version (or SQL's answer) takes milliseconds.
+    if type == "entry":
+        hits = await run_in_threadpool(
+            ranked_entries,
+            conn,
+            query,
+            filters,
+            where,
+            index=index,
+            limit=paging.limit + 1,
+            offset=offset,
+        )
+    else:
+        hits = await run_in_threadpool(
+            ranked, conn, target, query, where, limit=paging.limit + 1, offset=offset
+        )
     has_more = len(hits) > paging.limit and offset + paging.limit < MAX_OFFSET
     hits = hits[: paging.limit]
     ids = [hit.id for hit in hits]
@@ -95,7 +109,6 @@ async def search(
             if hit.id in posts
         ]
         return SearchHitPage(items=post_hits, next=link, total=None)
-    index = ready_index(request, conn)
     answers = None if index is None else entry_answers(request, conn, index, ids)
     if answers is not None:
         body = _spliced_page(hits, [answer for answer, _ in answers], link)

@@ -1,0 +1,445 @@
+"""Top-k entry search in memory: FTS5's own postings and bm25, without its per-row costs.
+
+FTS5 ranks by scoring every match (about 1 µs each: a docsize lookup and the bm25
+call), so a word in 50,000 entries costs 50 ms whatever the page size. Here, per content
+version (one per entry index, and dropped with it):
+
+* each entry's token count (FTS5's docsize table) and the table's row and token totals
+  (its averages record), read once;
+* per search word, on first use: its stored term (the scratch table's stemmer), the
+  entries holding it as sorted ranks of the entry index, with their term frequencies
+  (FTS5's `fts5vocab` instance view), and its head: the HEAD best entries in answer order.
+
+FTS5's bm25 is a sum over the query's phrases of one term's contribution, which depends
+only on that phrase's frequency in the row, the row's length and table-wide figures. So
+a one-word page is read off the head (filters checked on the head only, in order); an
+AND of words intersects the sorted lists first and scores only the entries holding every
+word and passing every filter. The contributions are computed with FTS5's formula and
+operation order in float64 (IEEE arithmetic, the same `log`), so scores and ties come
+out as FTS5 gives them; tests compare both ways.
+
+Only plain words (any number, AND-ed, with `-word` exclusions) and the filters the entry
+index answers are handled; phrases, prefixes, date-time bounds and declared fields are
+left to SQL (the caller's fallback), which gives the same answers.
+"""
+
+import math
+import re
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import Connection, Engine
+
+from app.db import snapshot
+from app.queries.changes import current_version
+from app.queries.entries import EntryFilters, heading_slugs_for
+from app.queries.entry_index import INLINE_BUILD_LIMIT, EntryIndex
+from app.search.scratch import scratch
+from app.search_syntax import SearchQuery
+
+Ranks = NDArray[np.int32]
+Mask = NDArray[np.bool_]
+Scores = NDArray[np.float64]
+
+# FTS5's bm25 constants (fts5_aux.c).
+K1 = 1.2
+B = 0.75
+# Entries kept in answer order per word: a one-word page with a filter passing one entry
+# in twenty still comes from the head alone.
+HEAD = 1024
+# Postings kept per content version (6 bytes each): the words of 300,000 entries hold
+# about 9.5 million. Least recently used words leave first.
+POSTINGS_BUDGET = 10_000_000
+# Words in at least this many entries are read before any request asks for them.
+PREFETCH_ENTRIES = 200
+_UNDATED = -1  # the entry index's date ordinal for undated entries
+_TOKENIZE = re.compile(r"tokenize\s*=\s*'((?:[^']|'')*)'", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Postings:
+    """One stored term: the ranks holding it (sorted), its frequency in each, its head."""
+
+    ranks: Ranks
+    freqs: NDArray[np.unsignedinteger[Any]]
+    idf: float
+    head: Ranks  # the best HEAD ranks in answer order (score desc, id asc)
+    head_scores: Scores
+
+    @property
+    def size(self) -> int:
+        """Entries holding the term."""
+        return len(self.ranks)
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """One hit of a page: entry id and score (higher is better)."""
+
+    id: int
+    score: float
+
+
+class SearchIndex:
+    """Document lengths of one content version and the postings of the words asked for."""
+
+    def __init__(
+        self,
+        entries: EntryIndex,
+        lengths: NDArray[np.float64],
+        rank_of_rowid: Ranks,
+        rows: int,
+        tokens: int,
+        tokenizer: str,
+    ) -> None:
+        self.entries = entries
+        self.lengths = lengths
+        self.rank_of_rowid = rank_of_rowid
+        self.rows = rows
+        self.avgdl = float(tokens) / float(rows) if rows else 1.0
+        self.tokenizer = tokenizer
+        self._terms: OrderedDict[str, Postings] = OrderedDict()
+        self._held = 0
+        self._lock = threading.Lock()
+
+    def page(
+        self, conn: Connection, query: SearchQuery, filters: EntryFilters, *, wanted: int
+    ) -> list[Ranked] | None:
+        """The first `wanted` hits in answer order; None when SQL must answer instead."""
+        keep = _filter(self.entries, filters)
+        if keep is None or query.any_of:
+            return None
+        terms = [*query.include, *query.exclude]
+        if any(term.prefix or len(term.words) != 1 for term in terms):
+            return None
+        include = [self.postings(conn, term.words[0]) for term in query.include]
+        exclude = [self.postings(conn, term.words[0]) for term in query.exclude]
+        if any(found is None for found in include) or any(found is None for found in exclude):
+            return None
+        included = [found for found in include if found is not None]
+        excluded = [found for found in exclude if found is not None]
+        if len(included) == 1 and not excluded:
+            head = self._from_head(included[0], keep, wanted)
+            if head is not None:
+                return head
+        return self._scored(included, excluded, keep, wanted)
+
+    def _from_head(
+        self, term: Postings, keep: Callable[[Ranks], Mask], wanted: int
+    ) -> list[Ranked] | None:
+        """One word: its head holds the page when enough of it passes the filters."""
+        passed = keep(term.head)
+        if int(passed.sum()) < wanted and len(term.head) < term.size:
+            return None
+        ranks = term.head[passed][:wanted]
+        scores = term.head_scores[passed][:wanted]
+        ids = self.entries.ids[ranks]
+        return [Ranked(int(i), float(s)) for i, s in zip(ids, scores, strict=True)]
+
+    def _scored(
+        self,
+        include: list[Postings],
+        exclude: list[Postings],
+        keep: Callable[[Ranks], Mask],
+        wanted: int,
+    ) -> list[Ranked]:
+        """Intersect, drop exclusions and filtered-out entries, then score what is left."""
+        rarest = min(include, key=lambda term: term.size)
+        dense = _dense(len(self.entries.ids))
+        # Candidates start as the rarest word's entries; each other word's frequencies are
+        # spread over a reused array indexed by rank, read back at the candidates (0: the
+        # entry lacks the word), and cleared again.
+        candidates = rarest.ranks
+        freqs: dict[int, NDArray[np.float64]] = {id(rarest): rarest.freqs.astype(np.float64)}
+        for term in [*include, *exclude]:
+            if term is rarest or id(term) in freqs or not len(candidates):
+                continue
+            dense[term.ranks] = term.freqs
+            found = dense[candidates]
+            dense[term.ranks] = 0.0
+            kept = found > 0 if any(term is t for t in include) else found == 0
+            candidates = candidates[kept]
+            freqs = {key: values[kept] for key, values in freqs.items()}
+            freqs[id(term)] = found[kept]
+        if len(candidates):
+            kept = keep(candidates)
+            candidates = candidates[kept]
+            freqs = {key: values[kept] for key, values in freqs.items()}
+        if not len(candidates):
+            return []
+        total = np.zeros(len(candidates), dtype=np.float64)
+        for term in include:  # in the query's phrase order, as bm25 adds them up
+            total = total + self._contribution(term, freqs[id(term)], candidates)
+        ranks, scores = self._best(candidates, total, wanted)
+        ids = self.entries.ids[ranks]
+        return [Ranked(int(i), float(s)) for i, s in zip(ids, scores, strict=True)]
+
+    def _best(self, ranks: Ranks, scores: Scores, wanted: int) -> tuple[Ranks, Scores]:
+        """The `wanted` best of `ranks` in answer order: score descending, then entry id."""
+        if len(ranks) > wanted:
+            # Every rank scoring at least the wanted-th best, ties included, then sorted.
+            cut = np.partition(scores, len(scores) - wanted)[len(scores) - wanted]
+            chosen = scores >= cut
+            ranks, scores = ranks[chosen], scores[chosen]
+        order = np.lexsort((self.entries.ids[ranks], -scores))[:wanted]
+        return ranks[order], scores[order]
+
+    def _contribution(
+        self, term: Postings, freqs: NDArray[np.float64], ranks: Ranks
+    ) -> NDArray[np.float64]:
+        """bm25's term for one phrase, written as fts5_aux.c computes it."""
+        lengths = self.lengths[ranks]
+        norm = (1 - B) + (B * lengths) / self.avgdl
+        return term.idf * ((freqs * (K1 + 1.0)) / (freqs + K1 * norm))
+
+    def postings(self, conn: Connection, word: str) -> Postings | None:
+        """The postings of `word` as FTS5 stores it; None when it is not one stored term."""
+        stems = scratch(self.tokenizer).terms(word)
+        if len(stems) != 1:
+            return None
+        term = stems[0]
+        with self._lock:
+            found = self._terms.get(term)
+            if found is not None:
+                self._terms.move_to_end(term)
+                return found
+        found = self._read(conn, term)
+        self._remember(term, found)
+        return found
+
+    def _remember(self, term: str, found: Postings) -> None:
+        """Keep `found` as `term`'s postings, dropping the least recently used over budget."""
+        with self._lock:
+            if term in self._terms:
+                return
+            self._terms[term] = found
+            self._held += found.size
+            while self._held > POSTINGS_BUDGET and len(self._terms) > 1:
+                _, dropped = self._terms.popitem(last=False)
+                self._held -= dropped.size
+
+    def prefetch(self, conn: Connection) -> None:
+        """Read the postings of every word held by at least PREFETCH_ENTRIES entries.
+
+        One pass over FTS5's instance view (a few seconds at 300,000 entries, in the
+        builder's thread), so that requests find the common words ready.
+        """
+        _instance_view(conn)
+        for term, docs in conn.exec_driver_sql(_ALL_INSTANCES, (PREFETCH_ENTRIES,)):
+            if self._held >= POSTINGS_BUDGET:
+                break
+            self._remember(term, self._postings(_parse_docs(docs)))
+
+    def _read(self, conn: Connection, term: str) -> Postings:
+        """One term's postings from FTS5's instance view: a row per occurrence."""
+        _instance_view(conn)
+        docs = conn.exec_driver_sql(_INSTANCES, (term,)).scalar()
+        return self._postings(_parse_docs(docs))
+
+    def _postings(self, rowids: NDArray[np.int64]) -> Postings:
+        """Postings from the rowid of every occurrence of a term (sorted by rowid)."""
+        docs, counts = np.unique(rowids, return_counts=True)
+        ranks = self.rank_of_rowid[docs] if len(docs) else np.empty(0, dtype=np.int32)
+        present = ranks >= 0  # every indexed row is an entry of this version
+        ranks, counts = ranks[present], counts[present]
+        order = np.argsort(ranks, kind="stable")
+        ranks = ranks[order].astype(np.int32)
+        counts = counts[order]
+        freqs: NDArray[np.unsignedinteger[Any]] = counts.astype(
+            np.uint16 if len(counts) and counts.max() < 2**16 else np.uint32
+        )
+        hits = len(docs)
+        idf = math.log((self.rows - hits + 0.5) / (hits + 0.5))
+        if idf <= 0.0:
+            idf = 1e-6
+        partial = Postings(ranks, freqs, idf, ranks[:0], np.empty(0, dtype=np.float64))
+        scores = self._contribution(partial, freqs.astype(np.float64), ranks)
+        head, head_scores = self._best(ranks, scores, HEAD)
+        return Postings(ranks, freqs, idf, head, head_scores)
+
+
+def _instance_view(conn: Connection) -> None:
+    """FTS5's view of every term occurrence, on this connection."""
+    conn.exec_driver_sql(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.entries_fts_instances "
+        "USING fts5vocab(main, 'entries_fts', 'instance')"
+    )
+
+
+def _parse_docs(docs: str | None) -> NDArray[np.int64]:
+    """The rowids of a comma-separated list."""
+    if not docs:
+        return np.empty(0, dtype=np.int64)
+    return np.fromstring(docs, dtype=np.int64, sep=",")
+
+
+_INSTANCES = "SELECT group_concat(doc) FROM temp.entries_fts_instances WHERE term = ?"
+_ALL_INSTANCES = (
+    "SELECT term, group_concat(doc) FROM temp.entries_fts_instances "
+    "GROUP BY term HAVING count(*) >= ?"
+)
+
+
+def _holds(sorted_ranks: Ranks, ranks: Ranks) -> Mask:
+    """For each of `ranks`, whether `sorted_ranks` holds it."""
+    if not len(sorted_ranks):
+        return np.zeros(len(ranks), dtype=np.bool_)
+    spots = np.searchsorted(sorted_ranks, ranks)
+    spots[spots == len(sorted_ranks)] = 0
+    found: Mask = sorted_ranks[spots] == ranks
+    return found
+
+
+def _filter(index: EntryIndex, filters: EntryFilters) -> Callable[[Ranks], Mask] | None:
+    """A test of entry ranks against `filters`, or None when the entry index cannot tell."""
+    if not index.supports(filters) or filters.data:
+        return None
+    domains = heading_slugs_for(filters.domain, index.aliases) if filters.domain else set()
+    kinds: list[list[Ranks]] = []
+    for kind, values in (
+        ("domain", sorted(domains)),
+        ("tag", filters.tag),
+        ("category", filters.category),
+        ("post", filters.post),
+        ("host", filters.host),
+        ("link_kind", filters.link_kind),
+    ):
+        if values:
+            kinds.append([index.postings.get((kind, value), _NONE) for value in values])
+    low = filters.date_from.toordinal() if filters.date_from is not None else None
+    high = filters.date_to.toordinal() if filters.date_to is not None else None
+    drafts_out = not filters.include_drafts and index.any_drafts
+
+    def keep(ranks: Ranks) -> Mask:
+        mask = np.ones(len(ranks), dtype=np.bool_)
+        if drafts_out:
+            mask &= ~index.drafts[ranks]
+        if low is not None or high is not None:
+            days = index.days[ranks]
+            mask &= days != _UNDATED
+            if low is not None:
+                mask &= days >= low
+            if high is not None:
+                mask &= days <= high
+        for lists in kinds:
+            anyof = np.zeros(len(ranks), dtype=np.bool_)
+            for ranked in lists:
+                anyof |= _holds(ranked, ranks)
+            mask &= anyof
+        return mask
+
+    return keep
+
+
+_NONE: Ranks = np.empty(0, dtype=np.int32)
+_buffers = threading.local()
+
+
+def _dense(size: int) -> NDArray[np.float64]:
+    """This thread's array of `size` zeros (callers leave it zeroed after use)."""
+    found: NDArray[np.float64] | None = getattr(_buffers, "dense", None)
+    if found is None or len(found) != size:
+        found = _buffers.dense = np.zeros(size, dtype=np.float64)
+    return found
+
+
+def build_search_index(conn: Connection, entries: EntryIndex) -> SearchIndex:
+    """Read the lengths, totals and row numbering of the snapshot `entries` was built from."""
+    ids_in_order = entries.ids
+    by_id = np.argsort(ids_in_order, kind="stable")
+    sorted_ids = ids_in_order[by_id]
+    rows = conn.exec_driver_sql("SELECT rowid, id FROM entries").all()
+    rowids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    ids = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
+    size = int(rowids.max()) + 1 if len(rowids) else 1
+    rank_of_rowid = np.full(size, -1, dtype=np.int32)
+    if len(ids):
+        spots = np.searchsorted(sorted_ids, ids)
+        spots[spots == len(sorted_ids)] = 0
+        known = sorted_ids[spots] == ids if len(sorted_ids) else np.zeros(len(ids), np.bool_)
+        rank_of_rowid[rowids[known]] = by_id[spots[known]]
+    lengths = np.zeros(len(ids_in_order), dtype=np.float64)
+    for rowid, blob in conn.exec_driver_sql("SELECT id, sz FROM entries_fts_docsize"):
+        rank = rank_of_rowid[rowid] if rowid < size else -1
+        if rank >= 0:
+            lengths[rank] = _varint(blob, 0)[0]
+    averages = conn.exec_driver_sql("SELECT block FROM entries_fts_data WHERE id = 1").scalar()
+    total_rows, at = _varint(averages or b"", 0)
+    tokens, _ = _varint(averages or b"", at)
+    definition = conn.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE name = 'entries_fts'"
+    ).scalar_one()
+    match = _TOKENIZE.search(definition)
+    tokenizer = match.group(1).replace("''", "'") if match else "unicode61"
+    return SearchIndex(entries, lengths, rank_of_rowid, total_rows, tokens, tokenizer)
+
+
+def _varint(data: bytes, at: int) -> tuple[int, int]:
+    """An SQLite varint at `at` (big-endian 7-bit groups, a 9th byte of 8): value, next."""
+    value = 0
+    for step in range(9):
+        if at >= len(data):
+            return value, at
+        byte = data[at]
+        at += 1
+        if step == 8:
+            return (value << 8) | byte, at
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            return value, at
+    return value, at
+
+
+class SearchIndexes:
+    """The search index of each live entry index, built on first use and dropped with it."""
+
+    def __init__(self) -> None:
+        self._built: weakref.WeakKeyDictionary[EntryIndex, SearchIndex] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._building: set[int] = set()
+        self._lock = threading.Lock()
+
+    def get(self, conn: Connection, entries: EntryIndex) -> SearchIndex | None:
+        """The search index for `entries`, or None while it is being built (SQL answers)."""
+        with self._lock:
+            found = self._built.get(entries)
+            if found is not None or id(entries) in self._building:
+                return found
+            self._building.add(id(entries))
+        if len(entries.ids) <= INLINE_BUILD_LIMIT:
+            try:
+                built = build_search_index(conn, entries)
+            finally:
+                with self._lock:
+                    self._building.discard(id(entries))
+            with self._lock:
+                self._built[entries] = built
+            return built
+        engine = conn.engine
+        threading.Thread(
+            target=self._build, args=(engine, entries), name="search-index", daemon=True
+        ).start()
+        return None
+
+    def _build(self, engine: Engine, entries: EntryIndex) -> None:
+        try:
+            with snapshot(engine) as conn:
+                if current_version(conn) != entries.version:
+                    return  # a newer version is in; its own index will ask again
+                built = build_search_index(conn, entries)
+                with self._lock:
+                    self._built[entries] = built
+                built.prefetch(conn)
+        finally:
+            with self._lock:
+                self._building.discard(id(entries))
+
+
+SEARCH_INDEXES = SearchIndexes()
