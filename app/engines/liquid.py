@@ -163,6 +163,9 @@ def skip_space_after(state: StateInline, start: int, end: int) -> int:
     words, not two."""
     if start > 0 and state.src[start - 1] not in " \t\n":
         return end
+    if state.src[end : end + 1] in (",", ".", ";", ":", ")", "!", "?"):
+        state.pending = state.pending.rstrip(" \t")  # `By {{ x }}, see` reads `By, see`
+        return end
     while end < state.posMax and state.src[end] in " \t":
         end += 1
     return end
