@@ -27,8 +27,8 @@ What it does, in order:
 3. Prints req/s, p50 and p99 for every run, then the ratios: after/before for /search,
    and /search against the same checkout's uncached /entries.
 
-The database is opened read-only in spirit: ``--no-migrate`` leaves its schema as it is,
-so both checkouts must accept it.
+``--no-migrate`` leaves the database's schema as it is: when the before checkout's schema
+is older, give it a copy of the database at its own revision with ``--before-db``.
 """
 
 from __future__ import annotations
@@ -84,6 +84,7 @@ class Side:
 
     name: str
     root: Path
+    db: Path
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -96,6 +97,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--db", type=Path, required=True, help="ingested SQLite database")
     parser.add_argument(
         "--before", type=Path, default=None, help="checkout to measure first (git worktree)"
+    )
+    parser.add_argument(
+        "--before-db",
+        type=Path,
+        default=None,
+        help="the same content at the before checkout's schema (default: --db)",
     )
     parser.add_argument("--duration", type=int, default=20, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=50, help="wrk connections")
@@ -237,12 +244,13 @@ def main(argv: list[str] | None = None) -> int:
         f"{runs['search'][0]}"
     )
     print(f"page cache: read {warm_page_cache(db) / 1e6:.0f} MB of {db.name}")
-    sides = [Side("before", args.before.resolve())] if args.before else []
-    sides.append(Side("after", ROOT))
+    before_db = (args.before_db or db).resolve()
+    sides = [Side("before", args.before.resolve(), before_db)] if args.before else []
+    sides.append(Side("after", ROOT, db))
     measured: dict[str, dict[str, WrkResult]] = {}
     with tempfile.TemporaryDirectory(prefix="learnlog-search-") as tmp:
         for side in sides:
-            measured[side.name] = measure(side, db, runs, args, Path(tmp))
+            measured[side.name] = measure(side, side.db, runs, args, Path(tmp))
 
     print(
         f"\n/search at {vocab.entries:,} entries: {args.connections} connections, "
