@@ -297,13 +297,23 @@ class _Mapper:
         return part
 
     def items(self, listing: _Element, depth: int, parent: int | None) -> None:
-        """Each `<li>` of a list as an item at `depth`."""
-        for node in listing.content:
-            if not isinstance(node, str) and node.tag == "li":
-                self.item(node, depth, parent)
+        """Each `<li>` of a list as an item at `depth`. A list written straight inside a
+        list (`<ul><li>a</li><ul>...</ul></ul>`) nests under the item before it, as
+        browsers show it; other wrappers inside a list are looked through."""
+        pending = [node for node in reversed(listing.content) if not isinstance(node, str)]
+        last: int | None = None
+        while pending:
+            node = pending.pop()
+            if node.tag == "li":
+                last = self.item(node, depth, parent)
+            elif node.tag in _LISTS and last is not None and depth < _DEPTH_LIMIT:
+                self.items(node, depth + 1, last)
+            else:
+                pending.extend(n for n in reversed(node.content) if not isinstance(n, str))
 
-    def item(self, element: _Element, depth: int, parent: int | None) -> None:
-        """An item without its nested lists, whose items become its children."""
+    def item(self, element: _Element, depth: int, parent: int | None) -> int:
+        """An item without its nested lists, whose items become its children; returns the
+        item's part index."""
         nested = tuple(_nested_lists(element)) if depth < _DEPTH_LIMIT else ()
         # An item is kept even when empty: its nested items need it.
         part = self.entry("item", element, nested, keep=True)
@@ -312,6 +322,7 @@ class _Mapper:
         index = len(self.parts) - 1
         for listing in nested:
             self.items(listing, depth + 1, index)
+        return index
 
     def anchors(
         self, nodes: list[_Element | str], cut: tuple[_Element, ...]

@@ -112,3 +112,24 @@ def test_comments_and_empty_wrappers_are_no_entries() -> None:
 def test_hostile_html_still_parses(body: str) -> None:
     post = parse(body + "\n")
     assert "deep" in " ".join(e.text for e in post.entries) or post.sections
+
+
+def test_a_list_written_straight_inside_a_list_nests_under_the_item_before_it() -> None:
+    post = parse("<ul><li>Parent</li><ul><li>Child</li></ul><li>Sibling</li></ul>\n")
+    assert [(e.text, e.depth, e.parent) for e in post.entries] == [
+        ("Parent", 1, None),
+        ("Child", 2, 0),
+        ("Sibling", 1, None),
+    ]
+
+
+def test_headings_wrapped_in_inline_elements_or_layout_tables_are_sections() -> None:
+    post = parse(
+        "<table><tr><td><h2>Left</h2><ul><li>One</li></ul></td></tr></table>\n"
+        '<a href="https://e.example/next"><h3>Next post</h3></a>\n'
+    )
+    assert [(s.heading, s.level) for s in post.sections] == [("Left", 2), ("Next post", 3)]
+    assert [(e.kind, e.text) for e in post.entries] == [("item", "One")]
+    assert [(link.url, link.text) for link in post.links] == [
+        ("https://e.example/next", "Next post")
+    ]
