@@ -388,6 +388,7 @@ class _Walker:
                 self.open_section(part.level, part.text, line)
             elif part.kind == "markdown" and self.markdown_depth < MAX_ENTRY_DEPTH:
                 self.markdown_inside(part.source, line)
+                owners.append(None)
                 continue  # its links are the Markdown's
             elif part.kind == "item":
                 owner = self.html_item(part, owners, line)

@@ -133,3 +133,15 @@ def test_headings_wrapped_in_inline_elements_or_layout_tables_are_sections() -> 
     assert [(link.url, link.text) for link in post.links] == [
         ("https://e.example/next", "Next post")
     ]
+
+
+def test_items_after_markdown_content_in_the_same_block_keep_their_parents() -> None:
+    post = parse(
+        '<div markdown="1">Some *Markdown*.</div>\n'
+        "<ul><li>Parent<ul><li>Child</li></ul></li></ul>\n"
+    )
+    assert [(e.text, e.parent) for e in post.entries] == [
+        ("Some Markdown.", None),
+        ("Parent", None),
+        ("Child", 1),
+    ]
