@@ -436,7 +436,8 @@ class _Walker:
         env = {key: value for key, value in self.env.items() if key != "footnotes"}
         tokens = self.md.parse(textwrap.dedent(source), env)
         for key, value in env.items():
-            self.env.setdefault(key, value)
+            if key != "footnotes":
+                self.env.setdefault(key, value)
         saved = self.line_offset
         self.line_offset = line - 1
         self.markdown_depth += 1
