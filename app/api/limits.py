@@ -2,9 +2,12 @@
 
 The other request limits live with the parameters they guard (`deps.py`: values per
 parameter, characters per value, cursor length, `limit`); the query time limit is
-`db.time_limit`, applied to every request's connection.
+`db.time_limit`, applied to every request's connection. The edge (`app.asgi.edge`)
+refuses over-long query strings before any routing; `ResponseSizeLimit` caps the
+framework's answers and the edge caps those of the quick lanes the same way.
 """
 
+from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -15,49 +18,49 @@ from app.errors import PROBLEM_JSON, problem
 MAX_QUERY_BYTES = 16 * 1024
 
 
-class SizeLimitMiddleware:
-    """Refuse query strings over MAX_QUERY_BYTES and answers over `max_response_bytes`."""
+def uri_too_long(length: int) -> JSONResponse:
+    """The 414 for a query string of `length` bytes."""
+    detail = f"the query string is {length} bytes; at most {MAX_QUERY_BYTES} are read"
+    return problem(414, "URI too long", detail, "/problems/uri-too-long")
+
+
+def answer_too_large(size: int, max_response_bytes: int) -> JSONResponse:
+    """The 422 replacing an answer of `size` bytes over the limit."""
+    detail = (
+        f"the answer would be {size / 1e6:.1f} MB, more than the limit of "
+        f"{max_response_bytes / 1e6:.1f} MB (LEARNLOG_MAX_RESPONSE_BYTES); "
+        "ask for fewer items with `limit`"
+    )
+    return problem(422, "Answer too large", detail, "/problems/answer-too-large")
+
+
+class ResponseSizeLimit:
+    """Refuse answers over `max_response_bytes` (measured before compression)."""
 
     def __init__(self, app: ASGIApp, max_response_bytes: int) -> None:
         self.app = app
         self.max_response_bytes = max_response_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Handle one ASGI call; only HTTP requests are checked."""
+        """Handle one ASGI call; only HTTP answers are checked."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
-            return
-        length = len(scope.get("query_string", b""))
-        if length > MAX_QUERY_BYTES:
-            detail = f"the query string is {length} bytes; at most {MAX_QUERY_BYTES} are read"
-            answer = problem(414, "URI too long", detail, "/problems/uri-too-long")
-            await answer(scope, receive, send)
             return
         refused = False
 
         async def capped(message: Message) -> None:
             nonlocal refused
             if message["type"] == "http.response.start":
-                size = int(Headers(raw=message["headers"]).get("content-length", 0))
-                if size > self.max_response_bytes and not _is_problem(message):
+                headers = Headers(raw=message["headers"])
+                size = int(headers.get("content-length", 0))
+                problem_answer = headers.get("content-type", "").startswith(PROBLEM_JSON)
+                if size > self.max_response_bytes and not problem_answer:
                     refused = True
-                    await self._too_large(size, scope, receive, send)
+                    answer = answer_too_large(size, self.max_response_bytes)
+                    await answer(scope, receive, send)
                     return
             elif refused:
                 return  # the body of the answer that was refused
             await send(message)
 
         await self.app(scope, receive, capped)
-
-    async def _too_large(self, size: int, scope: Scope, receive: Receive, send: Send) -> None:
-        detail = (
-            f"the answer would be {size / 1e6:.1f} MB, more than the limit of "
-            f"{self.max_response_bytes / 1e6:.1f} MB (LEARNLOG_MAX_RESPONSE_BYTES); "
-            "ask for fewer items with `limit`"
-        )
-        answer = problem(422, "Answer too large", detail, "/problems/answer-too-large")
-        await answer(scope, receive, send)
-
-
-def _is_problem(message: Message) -> bool:
-    return Headers(raw=message["headers"]).get("content-type", "").startswith(PROBLEM_JSON)

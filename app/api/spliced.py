@@ -6,11 +6,13 @@ has the shape the declared models give (tests compare both ways); when the index
 ready for the request's content version, the callers take the models' way.
 """
 
+import sqlite3
+
 from fastapi import Request, Response
 from sqlalchemy import Connection
 
 from app.queries.entries import EntryKey
-from app.queries.entry_index import EntryIndex, IndexHolder, page_answers
+from app.queries.entry_index import EntryIndex, IndexHolder, loop_page_answers, page_answers
 
 
 def ready_index(request: Request, conn: Connection) -> EntryIndex | None:
@@ -20,10 +22,16 @@ def ready_index(request: Request, conn: Connection) -> EntryIndex | None:
 
 
 def entry_answers(
-    request: Request, conn: Connection, index: EntryIndex, ids: list[int]
+    request: Request, conn: Connection | sqlite3.Connection, index: EntryIndex, ids: list[int]
 ) -> list[tuple[bytes, EntryKey]] | None:
-    """Entries `ids` as JSON in that order, with their sort keys; None if one has no document."""
-    return page_answers(conn, index, ids, request.app.state.settings.edit_url_template)
+    """Entries `ids` as JSON in that order, with their sort keys; None if one has no document.
+
+    `conn`: the request's connection, or a `LoopReader` snapshot.
+    """
+    template = request.app.state.settings.edit_url_template
+    if isinstance(conn, sqlite3.Connection):
+        return loop_page_answers(conn, index, ids, template)
+    return page_answers(conn, index, ids, template)
 
 
 def json_answer(body: bytes, response: Response) -> Response:

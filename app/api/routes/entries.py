@@ -1,6 +1,8 @@
 """Entries: the unit a reader wants."""
 
 import datetime as dt
+import sqlite3
+from collections.abc import Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from functools import partial
@@ -16,6 +18,7 @@ from app.api.deps import (
     MAX_LIMIT,
     MAX_TEXT,
     PUBLIC,
+    PUBLIC_CACHING,
     Conditional,
     ConnectionDep,
     ListingFiltersDep,
@@ -24,19 +27,20 @@ from app.api.deps import (
     SparseFieldsDep,
     ViewerDep,
     check_fields,
-    conditional,
     connection,
     encode_cursor,
     entry_filters,
+    etag_for,
     next_url,
+    not_modified,
     paging,
     scope_filters,
 )
-from app.api.quick import quick_route, read_query
+from app.api.quick import read_query
 from app.api.responses import READ, not_found
 from app.api.routes.posts import sparse_answer
 from app.api.spliced import entry_answers, json_answer, ready_index
-from app.errors import InvalidParameter, NotFound
+from app.errors import InvalidParameter, NotFound, NotModified
 from app.fields.query import (
     PREFIX,
     FieldQueryError,
@@ -54,7 +58,14 @@ from app.queries.entries import (
     get_entry,
     list_entries,
 )
-from app.queries.entry_index import EntryIndex
+from app.queries.entry_index import (
+    EntryIndex,
+    IndexHolder,
+    LoopReader,
+    Ranks,
+    content_version,
+    loop_version,
+)
 from app.queries.facets import FACET_NAMES, FacetName, FacetValue, entry_facets
 from app.queries.related import related_entries
 from app.schemas import (
@@ -207,7 +218,12 @@ async def quick_entries(request: Request) -> Response | None:
         return None
     if not EntryIndex.supports(filters):  # before reading the schema: no connection held
         return None
-    response = Response()
+    given = request.headers.get("if-none-match")
+    reader: LoopReader | None = request.app.state.loop_reader
+    if reader is not None and not query.prefixed:
+        answer = _from_loop_reader(request, reader, filters, pages, after, count, given)
+        if answer is not None:
+            return answer
     async with _connection(request) as conn:
         if query.prefixed:
             # Declared-field filters, checked as `data_filters` does (any error: the
@@ -219,10 +235,63 @@ async def quick_entries(request: Request) -> Response | None:
             filters = replace(filters, data=data)
         if not EntryIndex.supports(filters):
             return None
-        await conditional(
-            request, response, conn, None, PUBLIC, request.headers.get("if-none-match")
-        )
-        return _from_index(request, response, conn, filters, pages, after, count)
+        # What `conditional` does for the public, with the version read on the driver.
+        version = request.state.content_version = content_version(conn)
+        etag = etag_for(version, PUBLIC, request.url.path, request.url.query)
+        if not_modified(etag, given):
+            raise NotModified(etag)
+        return _from_index(request, _public(etag), conn, filters, pages, after, count)
+
+
+def _from_loop_reader(
+    request: Request,
+    reader: LoopReader,
+    filters: EntryFilters,
+    paging: Paging,
+    after: EntryKey | None,
+    count: bool,
+    if_none_match: str | None,
+) -> Response | None:
+    """The page (or its 304) read on the event loop's own SQLite connection.
+
+    None when that connection cannot answer at once, or the index is not the one of the
+    version it reads: the pooled way then answers, building the index if need be.
+    """
+    holder: IndexHolder = request.app.state.entry_index
+    try:
+        with reader.snapshot() as db:
+            version = loop_version(db)
+            if version is None:
+                return None
+            etag = etag_for(version, PUBLIC, request.url.path, request.url.query)
+            if not_modified(etag, if_none_match):
+                raise NotModified(etag)
+            index = holder.get(None, version)
+            if index is None:
+                return None
+            request.state.content_version = version
+            return _index_page(
+                request,
+                _public(etag),
+                index,
+                filters,
+                paging,
+                after,
+                count,
+                lambda ids: entry_answers(request, db, index, ids),
+            )
+    except sqlite3.Error:
+        reader.close()
+        return None
+
+
+def _public(etag: str) -> Response:
+    """A response holding the headers `conditional` gives a public answer."""
+    response = Response()
+    response.headers["Vary"] = "Authorization"
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = PUBLIC_CACHING
+    return response
 
 
 router.add_api_route(
@@ -233,7 +302,6 @@ router.add_api_route(
     dependencies=[Conditional],
     responses=READ,
     response_model=EntryPage,
-    route_class_override=quick_route(quick_entries),
 )
 
 
@@ -281,10 +349,35 @@ def _from_index(
         index.field_postings(condition, partial(matching_posts, conn, (condition,)))
         for condition in filters.data
     ]
+    return _index_page(
+        request,
+        response,
+        index,
+        filters,
+        paging,
+        after,
+        count,
+        lambda ids: entry_answers(request, conn, index, ids),
+        fields,
+    )
+
+
+def _index_page(
+    request: Request,
+    response: Response,
+    index: EntryIndex,
+    filters: EntryFilters,
+    paging: Paging,
+    after: EntryKey | None,
+    count: bool,
+    answers_of: Callable[[list[int]], list[tuple[bytes, EntryKey]] | None],
+    fields: Sequence[Ranks] = (),
+) -> Response | None:
+    """One page from `index`, its entries' JSON from `answers_of`, as the JSON answer."""
     page = index.page(
         filters, after=after, newest_first=paging.newest_first, limit=paging.limit, fields=fields
     )
-    answers = entry_answers(request, conn, index, page.ids)
+    answers = answers_of(page.ids)
     if answers is None:
         return None
     token = _cursor(answers[-1][1], paging) if page.has_more and answers else None
