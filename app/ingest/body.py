@@ -379,6 +379,8 @@ class _Walker:
         first = self.line_of(token) - 1
         # The entry each part became (a folded item: its kept ancestor's), for nesting.
         owners: list[int | None] = []
+        # Markdown content rendered, to show in the post's HTML instead of its source.
+        rendered: list[tuple[tuple[int, int], str]] = []
         for part in html_parts(token.content):
             line = first + part.line
             owner: int | None = None
@@ -387,7 +389,7 @@ class _Walker:
                     self.opening_title = part.text or None
                 self.open_section(part.level, part.text, line)
             elif part.kind == "markdown" and self.markdown_depth < MAX_ENTRY_DEPTH:
-                self.markdown_inside(part.source, line)
+                rendered.append((part.span, self.markdown_inside(part.source, line)))
                 owners.append(None)
                 continue  # its links are the Markdown's
             elif part.kind == "item":
@@ -401,6 +403,11 @@ class _Walker:
                 link = self.add_link(href, text, owner, first + at)
                 if link is not None:
                     link.text = text
+        if rendered:
+            content = token.content
+            for (start, end), html in reversed(rendered):
+                content = f"{content[:start]}\n{html}{content[end:]}"
+            token.content = content
 
     def html_item(self, part: HtmlPart, owners: list[int | None], line: int) -> int:
         """An HTML list item as an item entry, folded into its ancestor when too deep."""
@@ -430,9 +437,10 @@ class _Walker:
         entry.text = part.text
         self.take_markers(entry, part.text)
 
-    def markdown_inside(self, source: str, line: int) -> None:
+    def markdown_inside(self, source: str, line: int) -> str:
         """Walk an HTML element's content as Markdown (kramdown's `markdown="1"`), whose
-        first line is file line `line`, with the post's reference definitions."""
+        first line is file line `line`, with the post's reference definitions; return it
+        rendered (the post's HTML is sanitized as a whole)."""
         env = {key: value for key, value in self.env.items() if key != "footnotes"}
         tokens = self.md.parse(textwrap.dedent(source), env)
         for key, value in env.items():
@@ -446,6 +454,7 @@ class _Walker:
         finally:
             self.line_offset = saved
             self.markdown_depth -= 1
+        return str(self.md.renderer.render(tokens, self.md.options, {}))
 
     def footnotes(self, tokens: Sequence[Token], start: int) -> int:
         """Give each footnote definition to the entry that cites it: its links are that

@@ -83,6 +83,8 @@ class HtmlPart:
     level: int = 0
     parent: int | None = None
     source: str = ""
+    # Where `source` lies in the block, to put its rendered Markdown in its place.
+    span: tuple[int, int] = (0, 0)
 
 
 class _TreeBuilder(HTMLParser):
@@ -238,6 +240,7 @@ class _Mapper:
             part.kind = "markdown"
             part.line = self.line_at(element.inner)
             part.source = self.source[element.inner : element.inner_end]
+            part.span = (element.inner, element.inner_end)
         elif tag in _HEADINGS:
             text, anchors = _text([element], ()), self.anchors([element], ())
             self.parts.append(HtmlPart("heading", element.line, text, "", anchors, int(tag[1])))

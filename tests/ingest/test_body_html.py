@@ -145,3 +145,9 @@ def test_items_after_markdown_content_in_the_same_block_keep_their_parents() -> 
         ("Parent", None),
         ("Child", 1),
     ]
+
+
+def test_the_post_html_shows_markdown_inside_html_rendered() -> None:
+    post = parse('<div class="note" markdown="1">\nSee **this**.\n</div>\n', "jekyll")
+    assert "<strong>this</strong>" in post.html
+    assert "**" not in post.html
