@@ -38,6 +38,7 @@ _BLOCK_KINDS = {"paragraph_open": "paragraph", "table_open": "table", "html_bloc
 # Link kinds of wikilinks and embeds (`block`: a Logseq block reference).
 _NOTE_LINK_KINDS = {"note": "internal", "block": "internal", "image": "image"}
 _LEAF_BLOCKS = {"html_block", "fence", "code_block"}
+_BREAKS = ("softbreak", "hardbreak")
 # What is left around a footnote's URL once the URL is taken out (`Smith, 2021. <URL>`).
 _FOOTNOTE_PUNCTUATION = " ,;:-\u2013\u2014("
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([.,;:!?)])")
@@ -592,6 +593,8 @@ class _Walker:
                 parts.append(child.content)
                 if self.anchor is not None:
                     self.anchor.text += child.content
+                # Alt text may run over lines.
+                line += sum(alt.type in _BREAKS for alt in child.children or ())
             elif kind == "footnote_ref":
                 # The reference leaves the text, and so does the space before it.
                 self.citers.setdefault(child.meta["id"], entry)

@@ -49,3 +49,8 @@ def test_link_text_across_lines_does_not_move_the_link() -> None:
     post = "Intro\n[a link\nwrapped](https://example.org/w) then [next](https://example.org/n)\n"
     found = {link.url: link.line for link in parse_post(post, "x.md").links}
     assert found == {"https://example.org/w": 2, "https://example.org/n": 3}
+
+
+def test_image_alt_text_over_two_lines_counts_for_the_links_after_it() -> None:
+    post = "![a chart\nof requests](chart.png) and\n[the source](https://example.org/s)\n"
+    assert [link.line for link in parse_post(post, "x.md").links] == [3]
