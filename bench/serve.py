@@ -4,6 +4,7 @@ Usage (from the project root, with the virtualenv active)::
 
     python -m bench.serve [--db PATH] [--duration 20] [--connections 50] [--urls 2000]
                           [--distinct 60000] [--timeout 30] [--skip-datasette]
+                          [--anchors DIR]
 
 Needs ``wrk`` (Debian: ``apt-get install -y wrk``), ``taskset`` (util-linux), at least
 two CPUs, and a SQLite database ingested from the benchmark corpus (default
@@ -17,6 +18,26 @@ Datasette comes with the ``bench`` extra (``pip install -e ".[bench]"``): when i
 missing the benchmark tries ``pip install datasette`` into the running interpreter's
 environment and skips the Datasette run (and the ratios) with a message if that fails;
 ``--skip-datasette`` skips it outright.
+
+Two Datasette comparisons, not to be confused:
+
+* This benchmark's own ("Datasette, learnlog's tables"): Datasette serving learnlog's
+  database (normalized tables) the SQL learnlog runs without its in-memory index, for
+  the same URLs. It answers "what would the same SQL cost behind Datasette".
+* The design target's ("Datasette, denormalized"): Datasette serving the layout a
+  Datasette user builds (one denormalized, indexed `entries` table) beside a minimal
+  FastAPI endpoint running the same SQL (`fa_async`), from `../shared/anchors/`. With
+  ``--anchors DIR`` (a copy of that folder, set up with ``SKIP_MDDB=1 bash setup.sh``)
+  this benchmark runs ``DIR/run_rotating.sh`` against its own learnlog server at the end
+  (the database must then be ingested from ``/tmp/corpus_10k``, the anchors' corpus)::
+
+      python -m bench.serve --db /tmp/l10k.db --skip-datasette --anchors /tmp/anchors
+
+  which amounts to::
+
+      DIR/.venv/bin/python DIR/make_urls.py --db /tmp/anchor_10k/corpus.db --n 1000 \
+          --seed 1 --fa-endpoint /entries --fa-out PATHS
+      ROUNDS=3 DURATION=15 bash DIR/run_rotating.sh --extra learnlog http://127.0.0.1:PORT PATHS
 
 What it does, in order:
 
@@ -317,6 +338,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--server-cpu", type=int, default=0, help="CPU the server is pinned to")
     parser.add_argument("--client-cpu", type=int, default=1, help="CPU wrk is pinned to")
     parser.add_argument("--skip-datasette", action="store_true", help="do not run Datasette")
+    parser.add_argument(
+        "--anchors",
+        type=Path,
+        default=None,
+        help="a set-up copy of ../shared/anchors: also run its rotating comparison "
+        "(Datasette on the denormalized layout, the minimal FastAPI endpoint) against this "
+        "learnlog server; the database must come from /tmp/corpus_10k",
+    )
     args = parser.parse_args(argv)
     if args.duration < 1 or args.connections < 1 or args.timeout < 1:
         parser.error("--duration, --connections and --timeout must be at least 1")
@@ -993,6 +1022,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"page cache: read {warm_page_cache(db) / MB:.0f} MB of {db.name}")
 
     learnlog_result: WrkResult | None = None
+    anchors_table = ""
     cached_result: WrkResult | None = None
     search_result: WrkResult | None = None
     gzip_result: WrkResult | None = None
@@ -1058,6 +1088,9 @@ def main(argv: list[str] | None = None) -> int:
                 cached_result = run_wrk("learnlog revalidated", base, script, cached_file, args)
             else:
                 print("no URL answered 200 with an ETag: revalidation run skipped")
+            if args.anchors is not None:
+                print(f"  server drained its queue in {wait_idle(f'{base}/healthz'):.1f} s")
+                anchors_table = run_anchors(args.anchors, base, args, work)
             learnlog.stop()
 
             if datasette_cmd is not None:
@@ -1067,7 +1100,9 @@ def main(argv: list[str] | None = None) -> int:
                     work / "datasette.txt",
                     (datasette_path(database, q, vocab.aliases) for q in pool),
                 )
-                datasette_result = run_wrk("Datasette", ds_base, script, ds_file, args)
+                datasette_result = run_wrk(
+                    "Datasette, learnlog's tables", ds_base, script, ds_file, args
+                )
                 ds.stop()
         finally:
             for server in servers:
@@ -1099,8 +1134,8 @@ def main(argv: list[str] | None = None) -> int:
         ),
         run_row(
             datasette_result,
-            "Datasette",
-            "" if datasette_cmd else "--skip-datasette or not installed",
+            "Datasette, learnlog's tables",
+            "learnlog's SQL, canned" if datasette_cmd else "--skip-datasette or not installed",
         ),
     ]
     p99 = learnlog_result.p99_ms if learnlog_result and learnlog_result.valid else None
@@ -1114,7 +1149,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
         ("learnlog uncached p99 (ms)", ms(p99), f"< {P99_TARGET_MS:g}", verdict(p99_ok)),
         ratio_row(
-            "uncached / Datasette req/s",
+            "uncached / Datasette (learnlog's tables) req/s",
             learnlog_result,
             datasette_result,
             UNCACHED_RATIO_TARGET,
@@ -1127,7 +1162,7 @@ def main(argv: list[str] | None = None) -> int:
             verdict(cached_ok),
         ),
         ratio_row(
-            "revalidated / Datasette req/s",
+            "revalidated / Datasette (learnlog's tables) req/s",
             cached_result,
             datasette_result,
             CACHED_RATIO_TARGET,
@@ -1160,7 +1195,51 @@ def main(argv: list[str] | None = None) -> int:
     if fetch_summary:
         print(f"revalidation set, first fetch: {fetch_summary}")
     print(machine_facts(wrk_version, db, vocab, datasette_cmd is not None))
+    if anchors_table:
+        print()
+        print("Design target comparison (../shared/anchors, Datasette on the denormalized layout,")
+        print("fa_async = a minimal FastAPI endpoint running the same SQL), same run:")
+        print(anchors_table)
     return 0
+
+
+ANCHOR_DB = Path("/tmp/anchor_10k/corpus.db")
+
+
+def run_anchors(anchors: Path, base: str, args: argparse.Namespace, work: Path) -> str:
+    """The anchors' rotating comparison with this learnlog server as an extra; its table."""
+    python = anchors / ".venv" / "bin" / "python"
+    script = anchors / "run_rotating.sh"
+    if not python.is_file() or not script.is_file() or not ANCHOR_DB.is_file():
+        print(f"\n{anchors} is not set up (`SKIP_MDDB=1 bash setup.sh` there): anchors skipped")
+        return ""
+    paths = work / "anchor_paths.txt"
+    made = subprocess.run(
+        [
+            str(python), str(anchors / "make_urls.py"), "--db", str(ANCHOR_DB), "--n", "1000",
+            "--seed", "1", "--fa-endpoint", "/entries", "--fa-out", str(paths),
+        ],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if made.returncode != 0 or not paths.is_file():
+        print(f"\nmake_urls.py failed: {made.stderr.strip()[-300:]}; anchors skipped")
+        return ""
+    env = dict(
+        os.environ,
+        SERVER_CPU=str(args.server_cpu),
+        WRK_CPU=str(args.client_cpu),
+        CONNS=str(args.connections),
+    )
+    command = ["bash", str(script), "--extra", "learnlog", base, str(paths)]
+    print(f"\nanchors: {' '.join(command)} (ROUNDS, DURATION from the environment)", flush=True)
+    proc = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    lines = proc.stdout.splitlines()
+    print("\n".join(f"  | {line}" for line in lines if line.startswith(("round", "check"))))
+    table = [line for line in lines if line.startswith("|")]
+    if proc.returncode != 0 or not table:
+        print(f"  anchors run failed (exit {proc.returncode}): {proc.stderr.strip()[-500:]}")
+        return ""
+    return "\n".join(table)
 
 
 if __name__ == "__main__":
