@@ -69,8 +69,12 @@ def test_domains_tree(seeded: TestClient) -> None:
 
 
 def test_tags_categories_hosts_links(seeded: TestClient) -> None:
-    assert seeded.get("/tags").json()["items"] == [{"name": "thought", "count": 1}]
-    assert seeded.get("/categories").json()["items"] == [{"name": "learning", "count": 1}]
+    assert seeded.get("/tags").json()["items"] == [
+        {"name": "thought", "count": 1, "label": "thought"}
+    ]
+    assert seeded.get("/categories").json()["items"] == [
+        {"name": "learning", "count": 1, "label": "learning"}
+    ]
     hosts = {item["name"]: item["count"] for item in seeded.get("/hosts").json()["items"]}
     assert hosts["arxiv.org"] == 2
     links = seeded.get("/links", params={"link_kind": "paper"}).json()
