@@ -356,7 +356,8 @@ def _duplicate_urls(post: ParsedPost) -> list[_Item]:
     first: dict[tuple[str, str], tuple[int | None, str, int]] = {}
     found: list[_Item] = []
     for link in post.links:
-        if link_scheme(link.url) not in ("http", "https"):
+        # A front-matter URL (`repo:`) is usually linked from the text too: no repetition.
+        if link.origin != "body" or link_scheme(link.url) not in ("http", "https"):
             continue
         # Links to different parts of one page (#fragments) are not the same link.
         key = (link.url_key or url_key(link.url), link.url.partition("#")[2])

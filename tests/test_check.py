@@ -357,3 +357,17 @@ def test_check_names_a_fifo_given_as_a_file(logs: Path) -> None:
         "logs/x.md: error: not a regular file: a named pipe (FIFO); only regular files are "
         "read [ingest]"
     )
+
+
+def test_a_front_matter_url_linked_again_in_the_text_is_no_duplicate(logs: Path) -> None:
+    (logs / "2024-02-01-tool.md").write_text(
+        "---\nrepo: https://github.com/a/tool\n---\n"
+        "* [tool](https://github.com/a/tool) is out\n"
+        "* [tool again](https://github.com/a/tool) in a second entry\n"
+    )
+    status, lines = check("logs")
+    assert status == 0
+    assert [line for line in lines if "duplicate-url" in line] == [
+        "logs/2024-02-01-tool.md:5: warning: https://github.com/a/tool is linked already on "
+        "line 4 [duplicate-url]"
+    ]

@@ -21,7 +21,7 @@ from app.ingest.body import ParsedEntry, ParsedLink, ParsedSection, fold_deep_li
 from app.ingest.dates import date_from_filename, filename_date_prefix_length, parse_date_value
 from app.ingest.front_matter import key_lines, split_front_matter
 from app.ingest.identity import slug_of
-from app.ingest.links import host_of, kind_of, url_key
+from app.ingest.links import host_of, is_storable, kind_of, url_key
 from app.ingest.problems import Problem
 from app.notes.names import logseq_page_name, note_names
 from app.render import new_markdown, render
@@ -96,8 +96,9 @@ def parse_post(text: str, path: str, dialect: str = "plain", site_url: str = "")
         or _title_from_name(path, stem, dialect)
     )
     md = _markdown(dialect, site_url)
-    excerpt, excerpt_html = _excerpt(
-        md, _text_value(meta.get("excerpt") or meta.get("summary") or meta.get("description"))
+    excerpt_key = next((k for k in fm.data if str(k).lower() in _EXCERPT_KEYS and fm.data[k]), None)
+    excerpt, excerpt_html, excerpt_links = _excerpt(
+        md, _text_value(fm.data[excerpt_key]) if excerpt_key is not None else None
     )
     tags = _terms(meta.get("tags"), split_spaces=False)
     categories = _categories(meta)
@@ -120,7 +121,11 @@ def parse_post(text: str, path: str, dialect: str = "plain", site_url: str = "")
         sections=body.sections,
         entries=body.entries,
         # After the body's links, so that theirs keep their positions (and ids).
-        links=[*body.links, *_front_matter_links(fm.data, text)],
+        links=[
+            *body.links,
+            *_front_matter_links(fm.data, text),
+            *_placed(excerpt_links, excerpt_key, text),
+        ],
         folded=body.folded,
         warnings=warnings,
         names=note_names(path, dialect, meta),
@@ -214,20 +219,55 @@ def _categories(meta: dict[str, Any]) -> dict[str, str]:
 _MARKUP = re.compile(r"[*_`\\[\]<>&!~{}|#]|://|www\.")
 
 
-def _excerpt(md: MarkdownIt, text: str | None) -> tuple[str | None, str | None]:
-    """The excerpt as plain text and as sanitized HTML, read by the body's parser as one
-    paragraph (an excerpt is one line: `# ` or `1. ` at its start is no heading or list)."""
+# Front-matter keys read as the post's excerpt, in order of preference.
+_EXCERPT_KEYS = ("excerpt", "summary", "description")
+
+
+def _excerpt(md: MarkdownIt, text: str | None) -> tuple[str | None, str | None, list[ParsedLink]]:
+    """The excerpt as plain text, as sanitized HTML and its links, read by the body's
+    parser as one paragraph (an excerpt is one line: `# ` or `1. ` at its start is no
+    heading or list). A reader of the page sees its links, so they are the post's too."""
     if text is None:
-        return None, None
+        return None, None, []
     if not _MARKUP.search(text):
-        return text, f"<p>{escapeHtml(text)}</p>\n"
+        return text, f"<p>{escapeHtml(text)}</p>\n", []
     env: dict[str, object] = {}
     tokens = md.parseInline(text, env)
     inline = tokens[0].children or [] if tokens else []
     plain = " ".join(_inline_text(inline).split())
     opening = Token("paragraph_open", "p", 1, block=True)
     closing = Token("paragraph_close", "p", -1, block=True)
-    return plain or None, render(md, [opening, *tokens, closing])
+    return plain or None, render(md, [opening, *tokens, closing]), _inline_links(inline)
+
+
+def _inline_links(children: list[Token]) -> list[ParsedLink]:
+    """Storable links of inline tokens, each with its anchor text (no entry, no line yet)."""
+    links: list[ParsedLink] = []
+    anchor: tuple[str, list[Token]] | None = None
+    for child in children:
+        if child.type == "link_open":
+            anchor = (str(child.attrs.get("href", "")), [])
+        elif child.type == "link_close" and anchor is not None:
+            url, inside = anchor
+            anchor = None
+            if is_storable(url):
+                host = host_of(url)
+                text = " ".join(_inline_text(inside).split()) or url
+                links.append(ParsedLink(None, url, text, host, kind_of(url, host), 1, url_key(url)))
+        elif anchor is not None:
+            anchor[1].append(child)
+    return links
+
+
+def _placed(links: list[ParsedLink], key: str | None, text: str) -> list[ParsedLink]:
+    """Links of the front-matter value under `key`, on that key's line."""
+    if not links or key is None:
+        return []
+    line = key_lines(text).get(key, 1)
+    for link in links:
+        link.line = line
+        link.origin = "front_matter"
+    return links
 
 
 def _inline_text(children: list[Token]) -> str:

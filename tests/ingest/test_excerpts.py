@@ -36,7 +36,7 @@ def test_front_matter_urls_follow_the_body_links() -> None:
     text = (
         "---\ntitle: T\nrepo: https://github.com/a/b\nstars: 3\nwebsite: ' https://a.org '\n"
         "image: https://cdn.example/cover\nsee: [https://b.org/x, words, 'ftp://c.org']\n"
-        "description: https://not-a-link.example\n---\n* [y](https://y.org)\n"
+        "description: 'notes, see https://d.org/notes'\n---\n* [y](https://y.org)\n"
     )
     post = parse_post(text, "a.md")
     assert [(link.origin, link.text, link.url) for link in post.links] == [
@@ -45,12 +45,31 @@ def test_front_matter_urls_follow_the_body_links() -> None:
         ("front_matter", "website", "https://a.org"),
         ("front_matter", "image", "https://cdn.example/cover"),
         ("front_matter", "see", "https://b.org/x"),
+        ("front_matter", "https://d.org/notes", "https://d.org/notes"),
     ]
     by_text = {link.text: link for link in post.links}
     assert by_text["repo"].entry is None
     assert (by_text["repo"].line, by_text["repo"].kind) == (3, "code")
     assert by_text["image"].kind == "image"
     assert by_text["see"].line == 7
+    assert by_text["https://d.org/notes"].line == 8
+
+
+def test_links_in_an_excerpt_are_links_of_the_post() -> None:
+    post = parse_post(
+        "description:: Queries use [Datalog](https://en.wikipedia.org/wiki/Datalog)\n\n- a\n",
+        "pages/Queries.md",
+        "logseq",
+    )
+    assert post.excerpt == "Queries use Datalog"
+    (link,) = post.links
+    assert (link.origin, link.text, link.url, link.entry, link.line) == (
+        "front_matter",
+        "Datalog",
+        "https://en.wikipedia.org/wiki/Datalog",
+        None,
+        1,
+    )
 
 
 def test_logseq_url_properties_are_links() -> None:
