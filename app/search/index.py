@@ -30,7 +30,6 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -53,9 +52,14 @@ B = 0.75
 # Entries kept in answer order per word: a one-word page with a filter passing one entry
 # in twenty still comes from the head alone.
 HEAD = 1024
-# Postings kept per content version (6 bytes each): the words of 300,000 entries hold
-# about 9.5 million. Least recently used words leave first.
-POSTINGS_BUDGET = 10_000_000
+# Memory for postings per content version: at 300,000 entries every word's postings take
+# about 70 MB (9.5 million entries at 4 bytes, bitmaps of the common words, repeats).
+# Least recently used words leave first.
+MEMORY_BUDGET = 128 * 2**20
+# Entries probed in the first step of a length-order walk (each next step doubles).
+WALK_STEP = 4096
+# Words in at least one entry in this many get a bitmap (N/8 bytes) for fast ANDs.
+BITMAP_SHARE = 64
 # Words in at least this many entries are read before any request asks for them.
 PREFETCH_ENTRIES = 200
 _UNDATED = -1  # the entry index's date ordinal for undated entries
@@ -64,10 +68,13 @@ _TOKENIZE = re.compile(r"tokenize\s*=\s*'((?:[^']|'')*)'", re.IGNORECASE)
 
 @dataclass(frozen=True, slots=True)
 class Postings:
-    """One stored term: the ranks holding it (sorted), its frequency in each, its head."""
+    """One stored term: the entries holding it, how often, and its head."""
 
-    ranks: Ranks
-    freqs: NDArray[np.unsignedinteger[Any]]
+    ranks: Ranks  # sorted
+    bits: NDArray[np.uint8]  # the same set as a bitmap over ranks, for common words only
+    repeated: Ranks  # the ranks holding the term more than once (sorted) ...
+    repeats: NDArray[np.float64]  # ... and how often
+    repeated_bits: NDArray[np.uint8]  # `repeated` as a bitmap, for common words only
     idf: float
     head: Ranks  # the best HEAD ranks in answer order (score desc, id asc)
     head_scores: Scores
@@ -76,6 +83,32 @@ class Postings:
     def size(self) -> int:
         """Entries holding the term."""
         return len(self.ranks)
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the arrays."""
+        arrays = (self.ranks, self.bits, self.repeated, self.repeats, self.repeated_bits)
+        return sum(array.nbytes for array in arrays) + self.head.nbytes + self.head_scores.nbytes
+
+    def holds(self, ranks: Ranks) -> Mask:
+        """For each of `ranks`, whether it holds the term."""
+        if not len(self.bits):  # a rare word: no bitmap
+            return _holds(self.ranks, ranks)
+        return _probe(self.bits, ranks)
+
+    def freqs(self, ranks: Ranks) -> NDArray[np.float64]:
+        """The term's frequency in each of `ranks` (all of which hold it)."""
+        found = np.ones(len(ranks), dtype=np.float64)
+        if len(self.repeated):
+            # Most entries hold a word once: look up only those the bitmap says hold it more.
+            more = np.flatnonzero(_probe(self.repeated_bits, ranks)) if len(self.bits) else None
+            probed = ranks if more is None else ranks[more]
+            spots = np.searchsorted(self.repeated, probed)
+            spots[spots == len(self.repeated)] = 0
+            hit = self.repeated[spots] == probed
+            where = np.flatnonzero(hit) if more is None else more[hit]
+            found[where] = self.repeats[spots[hit]]
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,22 +137,33 @@ class SearchIndex:
         self.rows = rows
         self.avgdl = float(tokens) / float(rows) if rows else 1.0
         self.tokenizer = tokenizer
+        # Every rank, shortest entry first: the order entries holding words once score in.
+        self.by_length: Ranks = np.lexsort((np.arange(len(lengths)), lengths)).astype(np.int32)
         self._terms: OrderedDict[str, Postings] = OrderedDict()
         self._held = 0
         self._lock = threading.Lock()
 
     def page(
-        self, conn: Connection, query: SearchQuery, filters: EntryFilters, *, wanted: int
+        self,
+        conn: Connection,
+        query: SearchQuery,
+        filters: EntryFilters,
+        *,
+        wanted: int,
+        read: bool = True,
     ) -> list[Ranked] | None:
-        """The first `wanted` hits in answer order; None when SQL must answer instead."""
+        """The first `wanted` hits in answer order; None when SQL must answer instead.
+
+        `read`: whether postings not in memory yet may be read (else None for them).
+        """
         keep = _filter(self.entries, filters)
         if keep is None or query.any_of:
             return None
         terms = [*query.include, *query.exclude]
         if any(term.prefix or len(term.words) != 1 for term in terms):
             return None
-        include = [self.postings(conn, term.words[0]) for term in query.include]
-        exclude = [self.postings(conn, term.words[0]) for term in query.exclude]
+        include = [self.postings(conn, term.words[0], read=read) for term in query.include]
+        exclude = [self.postings(conn, term.words[0], read=read) for term in query.exclude]
         if any(found is None for found in include) or any(found is None for found in exclude):
             return None
         included = [found for found in include if found is not None]
@@ -151,34 +195,85 @@ class SearchIndex:
     ) -> list[Ranked]:
         """Intersect, drop exclusions and filtered-out entries, then score what is left."""
         rarest = min(include, key=lambda term: term.size)
-        dense = _dense(len(self.entries.ids))
-        # Candidates start as the rarest word's entries; each other word's frequencies are
-        # spread over a reused array indexed by rank, read back at the candidates (0: the
-        # entry lacks the word), and cleared again.
-        candidates = rarest.ranks
-        freqs: dict[int, NDArray[np.float64]] = {id(rarest): rarest.freqs.astype(np.float64)}
-        for term in [*include, *exclude]:
-            if term is rarest or id(term) in freqs or not len(candidates):
-                continue
-            dense[term.ranks] = term.freqs
-            found = dense[candidates]
-            dense[term.ranks] = 0.0
-            kept = found > 0 if any(term is t for t in include) else found == 0
-            candidates = candidates[kept]
-            freqs = {key: values[kept] for key, values in freqs.items()}
-            freqs[id(term)] = found[kept]
+        if rarest.size * 16 < len(self.entries.ids):
+            # A rare word: probe each of its entries in the other words' bitmaps.
+            candidates = rarest.ranks
+            for term in include:
+                if term is not rarest and len(candidates):
+                    candidates = candidates[term.holds(candidates)]
+        else:
+            return self._walked(include, exclude, keep, wanted)
+        for term in exclude:
+            if len(candidates):
+                candidates = candidates[~term.holds(candidates)]
         if len(candidates):
-            kept = keep(candidates)
-            candidates = candidates[kept]
-            freqs = {key: values[kept] for key, values in freqs.items()}
+            candidates = candidates[keep(candidates)]
         if not len(candidates):
             return []
         total = np.zeros(len(candidates), dtype=np.float64)
         for term in include:  # in the query's phrase order, as bm25 adds them up
-            total = total + self._contribution(term, freqs[id(term)], candidates)
+            total = total + self._contribution(term.idf, term.freqs(candidates), candidates)
         ranks, scores = self._best(candidates, total, wanted)
         ids = self.entries.ids[ranks]
         return [Ranked(int(i), float(s)) for i, s in zip(ids, scores, strict=True)]
+
+    def _walked(
+        self,
+        include: list[Postings],
+        exclude: list[Postings],
+        keep: Callable[[Ranks], Mask],
+        wanted: int,
+    ) -> list[Ranked]:
+        """Common words only: the page without scoring every entry holding them.
+
+        An entry holding each word once scores by its length alone, the shorter the
+        better (every phrase's bm25 term falls as the length grows). So the entries
+        repeating a word are scored exactly, and the others are met shortest first,
+        walking the entries in length order: once the wanted-th best score beats what
+        the next length could score, no entry further on can enter the page.
+        """
+
+        def matching(ranks: Ranks) -> Ranks:
+            for term in include:
+                ranks = ranks[term.holds(ranks)]
+            for term in exclude:
+                ranks = ranks[~term.holds(ranks)]
+            return ranks[keep(ranks)]
+
+        def scored(ranks: Ranks) -> Scores:
+            total = np.zeros(len(ranks), dtype=np.float64)
+            for term in include:  # in the query's phrase order, as bm25 adds them up
+                total = total + self._contribution(term.idf, term.freqs(ranks), ranks)
+            return total
+
+        # Entries repeating a word (a bitmap each: every word here is a common one).
+        repeating = np.unique(np.concatenate([matching(term.repeated) for term in include]))
+        ranks = [repeating]
+        scores = [scored(repeating)]
+        order = self.by_length
+        start, step = 0, WALK_STEP
+        while start < len(order):
+            probes = order[start : start + step]
+            start += step
+            step *= 2
+            met = matching(probes)
+            for term in include:
+                met = met[~_probe(term.repeated_bits, met)]
+            ranks.append(met)
+            scores.append(scored(met))
+            found = sum(len(part) for part in ranks)
+            if found < wanted or start >= len(order):
+                continue
+            best, best_scores = self._best(np.concatenate(ranks), np.concatenate(scores), wanted)
+            ranks, scores = [best], [best_scores]
+            # The best an entry not met yet can score: each word once, at the next length
+            # (if that entry repeats a word, this overestimates, which only walks on).
+            ceiling = scored(order[start : start + 1])[0]
+            if best_scores[-1] > ceiling:
+                break
+        best, best_scores = self._best(np.concatenate(ranks), np.concatenate(scores), wanted)
+        ids = self.entries.ids[best]
+        return [Ranked(int(i), float(s)) for i, s in zip(ids, best_scores, strict=True)]
 
     def _best(self, ranks: Ranks, scores: Scores, wanted: int) -> tuple[Ranks, Scores]:
         """The `wanted` best of `ranks` in answer order: score descending, then entry id."""
@@ -191,15 +286,16 @@ class SearchIndex:
         return ranks[order], scores[order]
 
     def _contribution(
-        self, term: Postings, freqs: NDArray[np.float64], ranks: Ranks
+        self, idf: float, freqs: NDArray[np.float64], ranks: Ranks
     ) -> NDArray[np.float64]:
         """bm25's term for one phrase, written as fts5_aux.c computes it."""
         lengths = self.lengths[ranks]
         norm = (1 - B) + (B * lengths) / self.avgdl
-        return term.idf * ((freqs * (K1 + 1.0)) / (freqs + K1 * norm))
+        return idf * ((freqs * (K1 + 1.0)) / (freqs + K1 * norm))
 
-    def postings(self, conn: Connection, word: str) -> Postings | None:
-        """The postings of `word` as FTS5 stores it; None when it is not one stored term."""
+    def postings(self, conn: Connection, word: str, *, read: bool = True) -> Postings | None:
+        """The postings of `word` as FTS5 stores it; None when it is not one stored term
+        (or, unless `read`, when they are not in memory yet)."""
         stems = scratch(self.tokenizer).terms(word)
         if len(stems) != 1:
             return None
@@ -209,6 +305,8 @@ class SearchIndex:
             if found is not None:
                 self._terms.move_to_end(term)
                 return found
+        if not read:
+            return None
         found = self._read(conn, term)
         self._remember(term, found)
         return found
@@ -219,10 +317,10 @@ class SearchIndex:
             if term in self._terms:
                 return
             self._terms[term] = found
-            self._held += found.size
-            while self._held > POSTINGS_BUDGET and len(self._terms) > 1:
+            self._held += found.nbytes
+            while self._held > MEMORY_BUDGET and len(self._terms) > 1:
                 _, dropped = self._terms.popitem(last=False)
-                self._held -= dropped.size
+                self._held -= dropped.nbytes
 
     def prefetch(self, conn: Connection) -> None:
         """Read the postings of every word held by at least PREFETCH_ENTRIES entries.
@@ -232,7 +330,7 @@ class SearchIndex:
         """
         _instance_view(conn)
         for term, docs in conn.exec_driver_sql(_ALL_INSTANCES, (PREFETCH_ENTRIES,)):
-            if self._held >= POSTINGS_BUDGET:
+            if self._held >= MEMORY_BUDGET:
                 break
             self._remember(term, self._postings(_parse_docs(docs)))
 
@@ -251,17 +349,24 @@ class SearchIndex:
         order = np.argsort(ranks, kind="stable")
         ranks = ranks[order].astype(np.int32)
         counts = counts[order]
-        freqs: NDArray[np.unsignedinteger[Any]] = counts.astype(
-            np.uint16 if len(counts) and counts.max() < 2**16 else np.uint32
-        )
+        freqs = counts.astype(np.float64)
         hits = len(docs)
         idf = math.log((self.rows - hits + 0.5) / (hits + 0.5))
         if idf <= 0.0:
             idf = 1e-6
-        partial = Postings(ranks, freqs, idf, ranks[:0], np.empty(0, dtype=np.float64))
-        scores = self._contribution(partial, freqs.astype(np.float64), ranks)
+        repeated = freqs > 1
+        bits = repeated_bits = np.empty(0, dtype=np.uint8)
+        if len(ranks) * BITMAP_SHARE >= len(self.entries.ids):
+            mask = np.zeros(len(self.entries.ids), dtype=np.bool_)
+            mask[ranks] = True
+            bits = np.packbits(mask)
+            mask[ranks[~repeated]] = False
+            repeated_bits = np.packbits(mask)
+        scores = self._contribution(idf, freqs, ranks)
         head, head_scores = self._best(ranks, scores, HEAD)
-        return Postings(ranks, freqs, idf, head, head_scores)
+        return Postings(
+            ranks, bits, ranks[repeated], freqs[repeated], repeated_bits, idf, head, head_scores
+        )
 
 
 def _instance_view(conn: Connection) -> None:
@@ -338,15 +443,18 @@ def _filter(index: EntryIndex, filters: EntryFilters) -> Callable[[Ranks], Mask]
 
 
 _NONE: Ranks = np.empty(0, dtype=np.int32)
-_buffers = threading.local()
 
 
-def _dense(size: int) -> NDArray[np.float64]:
-    """This thread's array of `size` zeros (callers leave it zeroed after use)."""
-    found: NDArray[np.float64] | None = getattr(_buffers, "dense", None)
-    if found is None or len(found) != size:
-        found = _buffers.dense = np.zeros(size, dtype=np.float64)
+def _probe(bits: NDArray[np.uint8], ranks: Ranks) -> Mask:
+    """For each of `ranks`, whether its bit is set in `bits` (np.packbits order)."""
+    found: Mask = ((bits[ranks >> 3] >> (7 - (ranks & 7))) & 1).astype(np.bool_)
     return found
+
+
+def _set_bits(bits: NDArray[np.uint8]) -> Ranks:
+    """The ranks whose bits are set, in order."""
+    ranks: Ranks = np.flatnonzero(np.unpackbits(bits).view(np.bool_)).astype(np.int32)
+    return ranks
 
 
 def build_search_index(conn: Connection, entries: EntryIndex) -> SearchIndex:

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from app.queries.entries import EntryFilters, entry_conditions
 from app.queries.entry_index import build_index
 from app.queries.search import ranked, ranked_by_join, ranked_from_candidates
+from app.search import index as search_index
 from app.search.index import build_search_index
 from app.search_syntax import parse_search
 from tests.conftest import Ingest
@@ -217,9 +218,18 @@ def test_candidates_first_ranking_gives_the_joined_answer(
 
 
 @pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # FTS5's postings
+@pytest.mark.parametrize(("walk_step", "head"), [(4096, 1024), (16, 8)])
 def test_in_memory_ranking_gives_the_joined_answer(
-    engine: Engine, ingest: Ingest, tmp_path: Path
+    engine: Engine,
+    ingest: Ingest,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    walk_step: int,
+    head: int,
 ) -> None:
+    # Small steps and heads make a small corpus take every path a large one takes.
+    monkeypatch.setattr(search_index, "WALK_STEP", walk_step)
+    monkeypatch.setattr(search_index, "HEAD", head)
     _write_kernel_corpus(tmp_path)
     (tmp_path / "2024-03-01-t.md").write_text(
         "---\ntags: [systems]\n---\n## Systems 3\n* kernel cache\n* kernel kernel locks\n"

@@ -1,34 +1,49 @@
 """Search: entries or posts ranked by relevance, with highlighted snippets."""
 
+from contextlib import asynccontextmanager
 from typing import Annotated, Literal
 
 import orjson
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import Connection
 
 from app.api.deps import (
+    MAX_CURSOR,
+    MAX_LIMIT,
+    PUBLIC,
+    PUBLIC_CACHING,
     Conditional,
     ConnectionDep,
+    Paging,
     PagingDep,
     ScopeFiltersDep,
+    connection,
     encode_cursor,
+    etag_for,
     next_url,
+    not_modified,
+    paging,
+    scope_filters,
     text_value,
 )
+from app.api.quick import read_query
 from app.api.responses import READ
 from app.api.spliced import entry_answers, json_answer, ready_index
-from app.errors import InvalidParameter
-from app.queries.entries import domain_aliases, entries_by_id, entry_conditions
+from app.errors import InvalidParameter, NotModified
+from app.queries.entries import domain_aliases, entries_by_id
+from app.queries.entry_index import EntryIndex, content_version
 from app.queries.posts import post_conditions, posts_by_id
-from app.queries.search import Hit, Target, ranked
+from app.queries.search import Hit, ranked
 from app.schemas import EntryOut, PostSummary, SearchHit, SearchHitPage
-from app.search.entries import ranked_entries
+from app.search.entries import from_memory, ranked_entries
 from app.search_syntax import SearchSyntaxError, parse_search
 
 router = APIRouter(tags=["search"])
 
 # Relevance pages are numbered, not keyed: past this many hits, refine the query.
 MAX_OFFSET = 10_000
+MAX_QUERY = 200
 
 
 @router.get(
@@ -51,7 +66,7 @@ async def search(
             '"quoted phrases", prefixes `llm*`, exclusions `-word`. Anything else a '
             "search engine would read as syntax is refused with 422.",
             min_length=1,
-            max_length=200,
+            max_length=MAX_QUERY,
             examples=["mixtral"],
         ),
     ],
@@ -71,49 +86,60 @@ async def search(
     except SearchSyntaxError as error:
         raise InvalidParameter("q", str(error)) from None
     offset = paging.offset()
-    aliases = domain_aliases(conn)
-    target: Target = "entries" if type == "entry" else "posts"
-    where = (entry_conditions if type == "entry" else post_conditions)(filters, aliases)
-    index = ready_index(request, conn) if type == "entry" else None
-    # The threadpool takes the ranking: answered in memory it is short, but a word asked
-    # for the first time in this content version (or SQL's answer) takes milliseconds.
+    page = {"limit": paging.limit + 1, "offset": offset}
+    index = None
     if type == "entry":
-        hits = await run_in_threadpool(
-            ranked_entries,
-            conn,
-            query,
-            filters,
-            where,
-            index=index,
-            limit=paging.limit + 1,
-            offset=offset,
-        )
+        index = ready_index(request, conn)
+        # Answered in memory it is short work; a word read for the first time in this
+        # content version, or SQL's answer, takes milliseconds: the threadpool takes those.
+        hits = from_memory(conn, query, filters, index=index, read=False, **page)
+        if hits is None:
+            hits = await run_in_threadpool(
+                ranked_entries, conn, query, filters, index=index, **page
+            )
     else:
-        hits = await run_in_threadpool(
-            ranked, conn, target, query, where, limit=paging.limit + 1, offset=offset
-        )
+        where = post_conditions(filters, domain_aliases(conn))
+        hits = await run_in_threadpool(ranked, conn, "posts", query, where, **page)
+    if type == "entry":
+        return _entry_hits(request, response, conn, hits, paging, offset, index)
     has_more = len(hits) > paging.limit and offset + paging.limit < MAX_OFFSET
     hits = hits[: paging.limit]
     ids = [hit.id for hit in hits]
     token = encode_cursor([offset + paging.limit], paging.scope) if has_more else None
     link = next_url(request, response, token)
-    if type == "post":
-        posts = posts_by_id(conn, ids)
-        post_hits = [
-            SearchHit(
-                score=hit.score,
-                snippet=hit.snippet,
-                post=PostSummary.model_validate(posts[hit.id]),
-            )
-            for hit in hits
-            if hit.id in posts
-        ]
-        return SearchHitPage(items=post_hits, next=link, total=None)
+    posts = posts_by_id(conn, ids)
+    post_hits = [
+        SearchHit(
+            score=hit.score,
+            snippet=hit.snippet,
+            post=PostSummary.model_validate(posts[hit.id]),
+        )
+        for hit in hits
+        if hit.id in posts
+    ]
+    return SearchHitPage(items=post_hits, next=link, total=None)
+
+
+def _entry_hits(
+    request: Request,
+    response: Response,
+    conn: Connection,
+    hits: list[Hit],
+    paging: Paging,
+    offset: int,
+    index: EntryIndex | None,
+) -> SearchHitPage | Response:
+    """The page of entry hits (one more than the page asked for: whether more follow)."""
+    has_more = len(hits) > paging.limit and offset + paging.limit < MAX_OFFSET
+    hits = hits[: paging.limit]
+    ids = [hit.id for hit in hits]
+    token = encode_cursor([offset + paging.limit], paging.scope) if has_more else None
+    link = next_url(request, response, token)
     answers = None if index is None else entry_answers(request, conn, index, ids)
     if answers is not None:
         body = _spliced_page(hits, [answer for answer, _ in answers], link)
         return json_answer(body, response)
-    entries = entries_by_id(conn, ids, aliases)
+    entries = entries_by_id(conn, ids, domain_aliases(conn))
     entry_hits = [
         SearchHit(
             score=hit.score, snippet=hit.snippet, entry=EntryOut.model_validate(entries[hit.id])
@@ -122,6 +148,72 @@ async def search(
         if hit.id in entries
     ]
     return SearchHitPage(items=entry_hits, next=link, total=None)
+
+
+_connection = asynccontextmanager(connection)
+_LIST_PARAMS = frozenset({"domain", "tag", "category", "post", "host", "link_kind"})
+_SINGLE_PARAMS = frozenset({"q", "type", "from", "to", "include_drafts", "limit", "cursor"})
+
+
+async def quick_search(request: Request) -> Response | None:
+    """Entry hits from the search index, the parameters read by `app.api.quick`.
+
+    The declared dependencies' own functions check every value; None (the framework's
+    way) when a value is not plain or is refused, or the search index cannot answer at
+    once (not built yet, a word not in memory yet, a query or filter it leaves to SQL).
+    """
+    # Previews (any credentials) and drafts take the framework's way, which checks them.
+    if "authorization" in request.headers:
+        return None
+    query = read_query(request, _LIST_PARAMS, _SINGLE_PARAMS)
+    if query is None:
+        return None
+    limit = query.number("limit", 20, 1, MAX_LIMIT)
+    q = query.single.get("q")
+    cursor = query.single.get("cursor")
+    if limit is None or query.flag("include_drafts") is not False or q is None:
+        return None
+    if query.single.get("type", "entry") != "entry" or not 1 <= len(q) <= MAX_QUERY:
+        return None
+    if cursor is not None and len(cursor) > MAX_CURSOR:
+        return None
+    try:
+        words = parse_search(text_value("q", q))
+        filters = await scope_filters(
+            domain=query.lists["domain"],
+            tag=query.lists["tag"],
+            category=query.lists["category"],
+            date_from=query.single.get("from"),
+            date_to=query.single.get("to"),
+            post=query.lists["post"],
+            host=query.lists["host"],
+            link_kind=query.lists["link_kind"],
+            include_drafts=False,
+        )
+        pages = await paging(request, limit, cursor)
+        offset = pages.offset()
+    except (InvalidParameter, SearchSyntaxError):
+        return None
+    if not EntryIndex.supports(filters):  # before taking a connection
+        return None
+    async with _connection(request) as conn:
+        # What `conditional` does for the public.
+        version = request.state.content_version = content_version(conn)
+        etag = etag_for(version, PUBLIC, request.url.path, request.url.query)
+        if not_modified(etag, request.headers.get("if-none-match")):
+            raise NotModified(etag)
+        index = ready_index(request, conn)
+        page = {"limit": limit + 1, "offset": offset}
+        hits = from_memory(conn, words, filters, index=index, read=False, **page)
+        if hits is None:
+            return None
+        response = Response()
+        response.headers["Vary"] = "Authorization"
+        response.headers["ETag"] = etag
+        response.headers["Cache-Control"] = PUBLIC_CACHING
+        answer = _entry_hits(request, response, conn, hits, pages, offset, index)
+        # The search index answers in stored documents, so the page is always spliced.
+        return answer if isinstance(answer, Response) else None
 
 
 def _spliced_page(hits: list[Hit], entries: list[bytes], link: str | None) -> bytes:
