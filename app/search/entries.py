@@ -1,5 +1,8 @@
 """Entry search: the in-memory top-k index when it can answer, FTS5 or tsvector SQL else."""
 
+import datetime as dt
+from typing import Any
+
 from sqlalchemy import Connection
 
 from app.queries.entries import EntryFilters, domain_aliases, entry_conditions
@@ -19,11 +22,13 @@ def from_memory(
     limit: int,
     offset: int,
     read: bool,
+    edit_url_template: str | None = None,
 ) -> list[Hit] | None:
     """One page of hits from the search index of `index`'s content version, or None.
 
     None when the index is not ready, cannot answer this query or these filters, or (with
     `read` false) a word's postings are not in memory yet: each costs a read of FTS5.
+    Each hit carries its entry's JSON document (`edit_url_template` as in settings).
     """
     if index is None or conn.dialect.name != "sqlite":
         return None
@@ -33,7 +38,7 @@ def from_memory(
     found = search.page(conn, query, filters, wanted=offset + limit, read=read)
     if found is None:
         return None
-    return _with_snippets(conn, search, query, found[offset:])
+    return _with_snippets(conn, search, query, found[offset:], edit_url_template)
 
 
 def ranked_entries(
@@ -44,35 +49,68 @@ def ranked_entries(
     index: EntryIndex | None,
     limit: int,
     offset: int,
+    edit_url_template: str | None = None,
 ) -> list[Hit]:
     """One page of entries matching `query` and `filters`, best first.
 
     `index`: the entry index of the request's content version, if ready; its search
     index answers what it can, and SQL the rest, with the same hits in the same order.
     """
-    options = {"limit": limit, "offset": offset}
-    found = from_memory(conn, query, filters, index=index, read=True, **options)
+    found = from_memory(
+        conn,
+        query,
+        filters,
+        index=index,
+        limit=limit,
+        offset=offset,
+        read=True,
+        edit_url_template=edit_url_template,
+    )
     if found is not None:
         return found
     where = entry_conditions(filters, domain_aliases(conn))
-    return ranked(conn, "entries", query, where, **options)
+    return ranked(conn, "entries", query, where, limit=limit, offset=offset)
 
 
 def _with_snippets(
-    conn: Connection, search: SearchIndex, query: SearchQuery, page: list[Ranked]
+    conn: Connection,
+    search: SearchIndex,
+    query: SearchQuery,
+    page: list[Ranked],
+    edit_url_template: str | None,
 ) -> list[Hit]:
-    """The page's hits with FTS5 snippets made from the page's own texts."""
+    """The page's hits with snippets made from the page's own texts, and their documents.
+
+    One read of the page's rows gives both (on the driver connection, in the request's
+    transaction): FTS5's snippets from the texts, the answers spliced around the stored
+    documents as /entries splices them.
+    """
     if not page:
         return []
+    driver: Any = conn.connection.driver_connection
     marks = ",".join("?" * len(page))
-    rows = conn.exec_driver_sql(
-        f"SELECT id, text FROM entries WHERE id IN ({marks})", tuple(hit.id for hit in page)
-    )
-    texts: dict[int, str] = {row[0]: row[1] for row in rows}
-    kept = [hit for hit in page if hit.id in texts]
+    rows = {
+        row[0]: row
+        for row in driver.execute(_ROWS.format(marks=marks), [hit.id for hit in page]).fetchall()
+    }
+    kept = [hit for hit in page if hit.id in rows]
     raw = scratch(search.tokenizer).snippets(
-        [texts[hit.id] for hit in kept], query.fts5(), SNIPPET_MARKS, SNIPPET_TOKENS
+        [rows[hit.id][6] for hit in kept], query.fts5(), SNIPPET_MARKS, SNIPPET_TOKENS
     )
-    return [
-        Hit(hit.id, hit.score, highlighted(snippet)) for hit, snippet in zip(kept, raw, strict=True)
-    ]
+    splicer = search.entries.splicer(edit_url_template)
+    hits: list[Hit] = []
+    for hit, snippet in zip(kept, raw, strict=True):
+        _, date, post_id, line, path, doc, text, html = rows[hit.id]
+        document = None
+        if doc:
+            # SQLite hands dates back as the text it stores them as.
+            day = dt.date.fromisoformat(date[:10]) if isinstance(date, str) else date
+            document = splicer.entry(hit.id, day, post_id, line, path, doc, text, html)
+        hits.append(Hit(hit.id, hit.score, highlighted(snippet), document))
+    return hits
+
+
+_ROWS = (
+    "SELECT id, date, post_id, line, domain_path, doc, text, html FROM entries "
+    "WHERE id IN ({marks})"
+)

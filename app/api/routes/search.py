@@ -92,10 +92,19 @@ async def search(
         index = ready_index(request, conn)
         # Answered in memory it is short work; a word read for the first time in this
         # content version, or SQL's answer, takes milliseconds: the threadpool takes those.
-        hits = from_memory(conn, query, filters, index=index, read=False, **page)
+        template = request.app.state.settings.edit_url_template
+        hits = from_memory(
+            conn, query, filters, index=index, read=False, edit_url_template=template, **page
+        )
         if hits is None:
             hits = await run_in_threadpool(
-                ranked_entries, conn, query, filters, index=index, **page
+                ranked_entries,
+                conn,
+                query,
+                filters,
+                index=index,
+                edit_url_template=template,
+                **page,
             )
     else:
         where = post_conditions(filters, domain_aliases(conn))
@@ -135,10 +144,12 @@ def _entry_hits(
     ids = [hit.id for hit in hits]
     token = encode_cursor([offset + paging.limit], paging.scope) if has_more else None
     link = next_url(request, response, token)
-    answers = None if index is None else entry_answers(request, conn, index, ids)
-    if answers is not None:
-        body = _spliced_page(hits, [answer for answer, _ in answers], link)
-        return json_answer(body, response)
+    documents = [hit.document for hit in hits if hit.document is not None]
+    if len(documents) < len(hits):
+        answers = None if index is None else entry_answers(request, conn, index, ids)
+        documents = [] if answers is None else [answer for answer, _ in answers]
+    if len(documents) == len(hits):
+        return json_answer(_spliced_page(hits, documents, link), response)
     entries = entries_by_id(conn, ids, domain_aliases(conn))
     entry_hits = [
         SearchHit(
@@ -204,7 +215,10 @@ async def quick_search(request: Request) -> Response | None:
             raise NotModified(etag)
         index = ready_index(request, conn)
         page = {"limit": limit + 1, "offset": offset}
-        hits = from_memory(conn, words, filters, index=index, read=False, **page)
+        template = request.app.state.settings.edit_url_template
+        hits = from_memory(
+            conn, words, filters, index=index, read=False, edit_url_template=template, **page
+        )
         if hits is None:
             return None
         response = Response()
