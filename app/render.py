@@ -7,8 +7,11 @@ import nh3
 from linkify_it.main import Match
 from markdown_it import MarkdownIt
 from markdown_it.common.normalize_url import normalizeLink
+from markdown_it.rules_core import StateCore
+from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.footnote.index import footnote_ref, footnote_tail
 
 from app.engines import use_site_syntax
 from app.notes.syntax import use_note_syntax
@@ -72,6 +75,8 @@ def new_markdown(dialect: str = "plain", site_url: str = "") -> MarkdownIt:
     # `[^1]` references and `[^1]: ...` definitions (GFM, kramdown, Obsidian); pandoc's
     # inline `^[...]` notes are not GFM and stay text.
     md.use(footnote_plugin, inline=False)
+    md.inline.ruler.at("footnote_ref", _footnote_ref)
+    md.core.ruler.at("footnote_tail", _footnote_tail)
     # Bare URLs need a scheme or `www.`: fuzzy matching turns `Node.js` into a link.
     assert md.linkify is not None  # linkify-it-py is a dependency
     md.linkify.set({"fuzzy_link": False, "fuzzy_email": False})
@@ -84,6 +89,21 @@ def new_markdown(dialect: str = "plain", site_url: str = "") -> MarkdownIt:
 
 # Where GFM lets a `www.` link start besides whitespace and the start of the text.
 _BEFORE_WWW = "*_~("
+
+
+def _footnote_ref(state: StateInline, silent: bool) -> bool:
+    """The plugin's `[^label]` rule, tried only where `[^` starts (it is asked at every
+    other delimiter too, and does its bookkeeping first)."""
+    if state.src[state.pos : state.pos + 2] != "[^":
+        return False
+    return footnote_ref(state, silent)
+
+
+def _footnote_tail(state: StateCore) -> None:
+    """The plugin's step that moves definitions to the end, skipped when there are none."""
+    footnotes = state.env.get("footnotes")
+    if footnotes and footnotes.get("refs"):
+        footnote_tail(state)
 
 
 class _WwwLinks:
