@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, ClassVar, Literal, get_origin
@@ -338,7 +339,7 @@ async def paging(
 ) -> Paging:
     """Validate paging parameters and decode the cursor, which must belong to this query."""
     scope = CursorScope(_scope(request), await _cursor_secret(request))
-    shape = CURSOR_SHAPES.get(request.url.path)
+    shape = CURSOR_SHAPES.get(url_path(request))
     key = decode_cursor(cursor, scope, shape=shape) if cursor else None
     return Paging(limit=limit, newest_first=sort == "-date", cursor=key, scope=scope)
 
@@ -371,7 +372,7 @@ async def sorted_paging(
     except FieldQueryError as error:
         raise InvalidParameter(error.param, error.message) from None
     scope = CursorScope(_scope(request), await _cursor_secret(request))
-    path = request.url.path
+    path = url_path(request)
     shape = CURSOR_SHAPES.get(path if key.by == "date" else f"{path}?sort={SORTED}")
     decoded = decode_cursor(cursor, scope, shape=shape) if cursor else None
     return Paging(
@@ -511,8 +512,24 @@ def _scope(request: Request) -> str:
     """The route and the parameters that decide the items: a cursor is valid only for these."""
     params = sorted((k, v) for k, v in request.query_params.multi_items() if k not in _NOT_IN_SCOPE)
     return hashlib.blake2b(
-        json.dumps([request.url.path, params]).encode(), digest_size=8
+        json.dumps([url_path(request), params]).encode(), digest_size=8
     ).hexdigest()
+
+
+# Characters `request.url` escapes in the path or reads as the fragment's start.
+_UNPLAIN_PATH = re.compile(r"[?#\\]")
+
+
+def url_path(request: Request) -> str:
+    """`request.url.path`, without building the URL when the path is plain (they agree)."""
+    path: str = request.scope["path"]
+    return request.url.path if _UNPLAIN_PATH.search(path) else path
+
+
+def url_query(request: Request) -> str:
+    """`request.url.query`, without building the URL when the query has no `#`."""
+    raw: bytes = request.scope.get("query_string", b"")
+    return request.url.query if b"#" in raw else raw.decode()
 
 
 def _mac(secret: bytes, payload: bytes) -> bytes:
@@ -731,7 +748,7 @@ async def conditional(
     """
     version = conn.execute(CONTENT_VERSION).scalar()
     request.state.content_version = version
-    etag = etag_for(version, who, request.url.path, request.url.query)
+    etag = etag_for(version, who, url_path(request), url_query(request))
     # Answers differ with the token: caches keep them apart.
     response.headers["Vary"] = "Authorization"
     if who.preview:

@@ -35,6 +35,8 @@ from app.api.deps import (
     not_modified,
     paging,
     scope_filters,
+    url_path,
+    url_query,
 )
 from app.api.quick import read_query
 from app.api.responses import READ, not_found
@@ -237,7 +239,7 @@ async def quick_entries(request: Request) -> Response | None:
             return None
         # What `conditional` does for the public, with the version read on the driver.
         version = request.state.content_version = content_version(conn)
-        etag = etag_for(version, PUBLIC, request.url.path, request.url.query)
+        etag = etag_for(version, PUBLIC, url_path(request), url_query(request))
         if not_modified(etag, given):
             raise NotModified(etag)
         return _from_index(request, _public(etag), conn, filters, pages, after, count)
@@ -263,7 +265,7 @@ def _from_loop_reader(
             version = loop_version(db)
             if version is None:
                 return None
-            etag = etag_for(version, PUBLIC, request.url.path, request.url.query)
+            etag = etag_for(version, PUBLIC, url_path(request), url_query(request))
             if not_modified(etag, if_none_match):
                 raise NotModified(etag)
             index = holder.get(None, version)
