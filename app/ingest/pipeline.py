@@ -321,13 +321,11 @@ class _RemovedSyntax:
             self.posts.setdefault(name, []).append(path)
 
     def warnings(self) -> list[RecordedProblem]:
-        """One warning per name, on the first post that held it."""
+        """One warning per name, on the first post that held it (the warning's path)."""
         found = []
         for name, paths in sorted(self.posts.items()):
             count = f"{len(paths)} posts" if len(paths) > 1 else "1 post"
             reason = f"{_syntax_kind(name)} {name} removed from the text in {count}"
-            if len(paths) > 1:
-                reason += f" (first: {paths[0]})"
             found.append(RecordedProblem("warning", paths[0], None, reason))
         return found
 
