@@ -2,6 +2,7 @@
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import nh3
 from linkify_it.main import Match
@@ -41,10 +42,24 @@ _DROPPED_BY_BROWSERS = re.compile(r"[\t\n\r]")
 _TRIMMED_BY_BROWSERS = "".join(chr(code) for code in range(0x21))
 
 
+# Characters mdurl.encode keeps as they are, and percent escapes it keeps.
+_KEPT = r"(?:[A-Za-z0-9;/?:@&=+$,\-_.!~*'()#]|%[0-9A-Fa-f]{2})*"
+# Targets normalizeLink returns unchanged: an http(s) URL whose host is plain ASCII
+# labels (at most 255 characters, no user, an optional port), or a relative reference
+# (no scheme, not `//`), made only of kept characters. Anything else takes the full path.
+_UNCHANGED_BY_NORMALIZING = re.compile(
+    r"https?://(?=[A-Za-z0-9.-]{1,255}(?:[:/?#]|$))[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{0,63})*"
+    rf"(?::[0-9]+)?(?:[/?#]{_KEPT})?"
+    rf"|(?![A-Za-z0-9.+-]+:)(?!//){_KEPT}"
+)
+
+
 def _normalize_link(url: str) -> str:
     """Percent-encode link targets as CommonMark does, but keep template syntax verbatim."""
     if "{{" in url or "{%" in url:
         return url
+    if _UNCHANGED_BY_NORMALIZING.fullmatch(url):
+        return url  # what normalizeLink would return, at a fraction of its cost
     return normalizeLink(url)
 
 
@@ -84,7 +99,32 @@ def new_markdown(dialect: str = "plain", site_url: str = "") -> MarkdownIt:
     md.linkify.add("www.", {"validate": www.validate, "normalize": www.normalize})
     md.normalizeLink = _normalize_link  # type: ignore[method-assign]
     md.validateLink = _validate_link  # type: ignore[method-assign]
-    return use_site_syntax(use_note_syntax(md, dialect), dialect, site_url)
+    md = use_site_syntax(use_note_syntax(md, dialect), dialect, site_url)
+    _quick_linkify_tests(md.linkify)
+    return md
+
+
+def _quick_linkify_tests(linkify: Any) -> None:
+    """Ask linkify-it's tests only of text naming one of its schemas (`http:`, `//`,
+    `www.` ...): without fuzzy links, no other text can hold a bare link, and its tests'
+    Unicode-wide expressions cost far more than looking for the schema names.
+
+    A text token is a piece of its inline token's source, so this holds for both tests.
+    """
+    if linkify._opts.get("fuzzy_link") or linkify._opts.get("fuzzy_email"):
+        return
+    names = [re.escape(name) for name in linkify._compiled if name]
+    schemas = re.compile("|".join(names), re.IGNORECASE)
+    pretest, test = linkify.pretest, linkify.test
+
+    def quick_pretest(text: str) -> bool:
+        return schemas.search(text) is not None and bool(pretest(text))
+
+    def quick_test(text: str) -> bool:
+        return schemas.search(text) is not None and bool(test(text))
+
+    linkify.pretest = quick_pretest
+    linkify.test = quick_test
 
 
 # Where GFM lets a `www.` link start besides whitespace and the start of the text.
