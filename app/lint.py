@@ -211,10 +211,11 @@ def _lint_job(job: _Job, neighbours: list[Path], settings: Settings, report: Lin
     collisions = _slug_collisions(job.root, sources, neighbours)
     checked = (fingerprinted(source) for source in sources if source.path in shown)
     schema = FieldSchema()
+    site_url = ""
     try:
         config = load_config(job.root)
         dialect = detect(job.root, config, [s.absolute for s in sources]).name
-        schema = config.schema
+        schema, site_url = config.schema, config.site_url
     except FolderConfigError:  # ingest reports an unusable learnlog.toml; links read as plain
         dialect = "plain"
     # Internal links resolve against every note of the folder: files not checked count by
@@ -226,7 +227,7 @@ def _lint_job(job: _Job, neighbours: list[Path], settings: Settings, report: Lin
     blocks: set[str] = set()
     internal: dict[str, list[tuple[int, str, LinkKeys]]] = {}
     # The ingest's own parse step: the same reading, the same errors, the same workers.
-    parsed = parse_all(checked, settings.max_file_bytes, settings.ingest_workers, dialect)
+    parsed = parse_all(checked, settings.max_file_bytes, settings.ingest_workers, dialect, site_url)
     for path, result, source_text in parsed:
         report.files += 1
         found = [*_lint_name(path), *collisions.get(path, [])]

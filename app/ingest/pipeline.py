@@ -245,10 +245,11 @@ def _load(
     writer.rename_posts(renamed)
 
     schema = config.schema
-    # A schema that changed since the last run re-validates every post of the folder.
-    revalidate = writer.schema_digest(root_key) != (schema.digest() if schema else "")
-    jobs = _jobs_to_parse(sources, stored, max_file_bytes, summary, on_file, revalidate)
     dialect = summary.dialect.name if summary.dialect else "plain"
+    # A schema, dialect or site URL that changed since the last run re-reads every post.
+    reading = _reading_digest(schema, dialect, config.site_url)
+    revalidate = writer.schema_digest(root_key) != reading
+    jobs = _jobs_to_parse(sources, stored, max_file_bytes, summary, on_file, revalidate)
     removed = _RemovedSyntax()
     statistics = _Statistics(writer, posts=len(stored) + len(others))
     publish = _PublishSteps(len(sources) - summary.unchanged)
@@ -297,7 +298,9 @@ def _load(
         writer.resolve_links(root_key, renamed)
 
     if revalidate:
-        writer.record_schema(root_key, schema.as_dict() if schema else None, schema.digest())
+        # A folder that declares no fields still keeps the digest of how it was read.
+        declared = schema.as_dict() if schema else ({} if reading else None)
+        writer.record_schema(root_key, declared, reading)
     # Every run, changed or not: a run cut off before this point left unused terms behind.
     writer.prune_terms()
     if summary.added or summary.updated or summary.deleted:
@@ -460,6 +463,15 @@ def _jobs_to_parse(
             _notify(on_file, source.path, "unchanged")
             continue
         yield fingerprinted(source)
+
+
+def _reading_digest(schema: FieldSchema, dialect: str, site_url: str) -> str:
+    """What every post of a folder is read with beyond its own text: the field schema, the
+    dialect and the site's URL ("" for plain Markdown with neither)."""
+    if dialect == "plain" and not site_url:
+        return schema.digest() if schema else ""
+    reading = f"{schema.digest() if schema else ''}|{dialect}|{site_url}"
+    return hashlib.sha256(reading.encode()).hexdigest()
 
 
 def parse_all(

@@ -152,3 +152,31 @@ def test_an_unusable_site_url_names_the_file(tmp_path: Path, value: str) -> None
     with pytest.raises(FolderConfigError) as raised:
         load_config(tmp_path)
     assert str(raised.value).startswith(f"{tmp_path / 'learnlog.toml'}: `site_url` must")
+
+
+def test_setting_the_site_url_reads_every_post_again_once(
+    tmp_path: Path, engine: Engine, ingest: Ingest
+) -> None:
+    folder = _write(
+        tmp_path / "site",
+        {
+            "_config.yml": "title: site\n",
+            "_posts/2015-01-01-a.md": "- [about]({{ site.baseurl }}/about/)\n",
+            "_posts/2015-01-02-b.md": "- plain text\n",
+        },
+    )
+
+    def urls() -> list[str]:
+        with engine.connect() as conn:
+            return list(conn.execute(text("SELECT url FROM links ORDER BY url")).scalars())
+
+    ingest(folder, workers=0)
+    assert urls() == ["/about/"]
+    again = ingest(folder, workers=0)
+    assert (again.unchanged, again.updated) == (2, 0)  # a Jekyll folder is not re-read
+
+    (folder / "learnlog.toml").write_text('site_url = "https://blog.example"\n')
+    ingest(folder, workers=0)
+    assert urls() == ["https://blog.example/about/"]
+    last = ingest(folder, workers=0)
+    assert (last.unchanged, last.updated) == (2, 0)
