@@ -1,6 +1,7 @@
 """Entry search: the in-memory top-k index when it can answer, FTS5 or tsvector SQL else."""
 
 import datetime as dt
+import sqlite3
 from typing import Any
 
 from sqlalchemy import Connection
@@ -38,7 +39,29 @@ def from_memory(
     found = search.page(conn, query, filters, wanted=offset + limit, read=read)
     if found is None:
         return None
-    return _with_snippets(conn, search, query, found[offset:], edit_url_template)
+    driver = conn.connection.driver_connection
+    return _with_snippets(driver, search, query, found[offset:], edit_url_template)
+
+
+def from_memory_on(
+    db: sqlite3.Connection,
+    index: EntryIndex,
+    query: SearchQuery,
+    filters: EntryFilters,
+    *,
+    limit: int,
+    offset: int,
+    edit_url_template: str | None,
+) -> list[Hit] | None:
+    """`from_memory` on a plain SQLite connection (a quick lane's own): words in memory
+    only, and None until the search index of `index` is built (the pooled way builds it)."""
+    search = SEARCH_INDEXES.ready(index)
+    if search is None:
+        return None
+    found = search.page(None, query, filters, wanted=offset + limit, read=False)
+    if found is None:
+        return None
+    return _with_snippets(db, search, query, found[offset:], edit_url_template)
 
 
 def ranked_entries(
@@ -73,7 +96,7 @@ def ranked_entries(
 
 
 def _with_snippets(
-    conn: Connection,
+    driver: Any,
     search: SearchIndex,
     query: SearchQuery,
     page: list[Ranked],
@@ -81,13 +104,12 @@ def _with_snippets(
 ) -> list[Hit]:
     """The page's hits with snippets made from the page's own texts, and their documents.
 
-    One read of the page's rows gives both (on the driver connection, in the request's
-    transaction): FTS5's snippets from the texts, the answers spliced around the stored
-    documents as /entries splices them.
+    One read of the page's rows gives both (on the SQLite driver connection, in the
+    request's transaction): FTS5's snippets from the texts, the answers spliced around the
+    stored documents as /entries splices them.
     """
     if not page:
         return []
-    driver: Any = conn.connection.driver_connection
     marks = ",".join("?" * len(page))
     rows = {
         row[0]: row

@@ -145,7 +145,7 @@ class SearchIndex:
 
     def page(
         self,
-        conn: Connection,
+        conn: Connection | None,
         query: SearchQuery,
         filters: EntryFilters,
         *,
@@ -154,7 +154,7 @@ class SearchIndex:
     ) -> list[Ranked] | None:
         """The first `wanted` hits in answer order; None when SQL must answer instead.
 
-        `read`: whether postings not in memory yet may be read (else None for them).
+        `read`: whether postings not in memory yet may be read on `conn` (else None).
         """
         keep = _filter(self.entries, filters)
         if keep is None or query.any_of:
@@ -293,7 +293,7 @@ class SearchIndex:
         norm = (1 - B) + (B * lengths) / self.avgdl
         return idf * ((freqs * (K1 + 1.0)) / (freqs + K1 * norm))
 
-    def postings(self, conn: Connection, word: str, *, read: bool = True) -> Postings | None:
+    def postings(self, conn: Connection | None, word: str, *, read: bool = True) -> Postings | None:
         """The postings of `word` as FTS5 stores it; None when it is not one stored term
         (or, unless `read`, when they are not in memory yet)."""
         stems = scratch(self.tokenizer).terms(word)
@@ -305,7 +305,7 @@ class SearchIndex:
             if found is not None:
                 self._terms.move_to_end(term)
                 return found
-        if not read:
+        if not read or conn is None:
             return None
         found = self._read(conn, term)
         self._remember(term, found)
@@ -513,6 +513,11 @@ class SearchIndexes:
         )
         self._building: set[int] = set()
         self._lock = threading.Lock()
+
+    def ready(self, entries: EntryIndex) -> SearchIndex | None:
+        """The search index for `entries` if it is built (nothing is started)."""
+        with self._lock:
+            return self._built.get(entries)
 
     def get(self, conn: Connection, entries: EntryIndex) -> SearchIndex | None:
         """The search index for `entries`, or None while it is being built (SQL answers)."""

@@ -1,5 +1,6 @@
 """Search: entries or posts ranked by relevance, with highlighted snippets."""
 
+import sqlite3
 from contextlib import asynccontextmanager
 from typing import Annotated, Literal
 
@@ -31,13 +32,19 @@ from app.api.quick import read_query
 from app.api.responses import READ
 from app.api.spliced import entry_answers, json_answer, ready_index
 from app.errors import InvalidParameter, NotModified
-from app.queries.entries import domain_aliases, entries_by_id
-from app.queries.entry_index import EntryIndex, content_version
+from app.queries.entries import EntryFilters, domain_aliases, entries_by_id
+from app.queries.entry_index import (
+    EntryIndex,
+    IndexHolder,
+    LoopReader,
+    content_version,
+    loop_version,
+)
 from app.queries.posts import post_conditions, posts_by_id
 from app.queries.search import Hit, ranked
 from app.schemas import EntryOut, PostSummary, SearchHit, SearchHitPage
-from app.search.entries import from_memory, ranked_entries
-from app.search_syntax import SearchSyntaxError, parse_search
+from app.search.entries import from_memory, from_memory_on, ranked_entries
+from app.search_syntax import SearchQuery, SearchSyntaxError, parse_search
 
 router = APIRouter(tags=["search"])
 
@@ -132,7 +139,7 @@ async def search(
 def _entry_hits(
     request: Request,
     response: Response,
-    conn: Connection,
+    conn: Connection | None,
     hits: list[Hit],
     paging: Paging,
     offset: int,
@@ -145,11 +152,12 @@ def _entry_hits(
     token = encode_cursor([offset + paging.limit], paging.scope) if has_more else None
     link = next_url(request, response, token)
     documents = [hit.document for hit in hits if hit.document is not None]
-    if len(documents) < len(hits):
+    if len(documents) < len(hits) and conn is not None:
         answers = None if index is None else entry_answers(request, conn, index, ids)
         documents = [] if answers is None else [answer for answer, _ in answers]
     if len(documents) == len(hits):
         return json_answer(_spliced_page(hits, documents, link), response)
+    assert conn is not None  # every hit from a quick lane's connection has its document
     entries = entries_by_id(conn, ids, domain_aliases(conn))
     entry_hits = [
         SearchHit(
@@ -207,6 +215,11 @@ async def quick_search(request: Request) -> Response | None:
         return None
     if not EntryIndex.supports(filters):  # before taking a connection
         return None
+    reader: LoopReader | None = request.app.state.loop_reader
+    if reader is not None:
+        answer = _from_loop_reader(request, reader, words, filters, pages, offset)
+        if answer is not None:
+            return answer
     async with _connection(request) as conn:
         # What `conditional` does for the public.
         version = request.state.content_version = content_version(conn)
@@ -221,13 +234,63 @@ async def quick_search(request: Request) -> Response | None:
         )
         if hits is None:
             return None
-        response = Response()
-        response.headers["Vary"] = "Authorization"
-        response.headers["ETag"] = etag
-        response.headers["Cache-Control"] = PUBLIC_CACHING
-        answer = _entry_hits(request, response, conn, hits, pages, offset, index)
+        spliced = _entry_hits(request, _public(etag), conn, hits, pages, offset, index)
         # The search index answers in stored documents, so the page is always spliced.
-        return answer if isinstance(answer, Response) else None
+        return spliced if isinstance(spliced, Response) else None
+
+
+def _from_loop_reader(
+    request: Request,
+    reader: LoopReader,
+    words: SearchQuery,
+    filters: EntryFilters,
+    pages: Paging,
+    offset: int,
+) -> Response | None:
+    """The hits (or their 304) read on the event loop's own SQLite connection.
+
+    None when that connection cannot answer at once, an index is not ready for the
+    version it reads, or a word is not in memory: the pooled way then answers.
+    """
+    holder: IndexHolder = request.app.state.entry_index
+    try:
+        with reader.snapshot() as db:
+            version = loop_version(db)
+            if version is None:
+                return None
+            etag = etag_for(version, PUBLIC, request.url.path, request.url.query)
+            if not_modified(etag, request.headers.get("if-none-match")):
+                raise NotModified(etag)
+            index = holder.get(None, version)
+            if index is None:
+                return None
+            template = request.app.state.settings.edit_url_template
+            hits = from_memory_on(
+                db,
+                index,
+                words,
+                filters,
+                limit=pages.limit + 1,
+                offset=offset,
+                edit_url_template=template,
+            )
+            if hits is None or any(hit.document is None for hit in hits):
+                return None
+            request.state.content_version = version
+            spliced = _entry_hits(request, _public(etag), None, hits, pages, offset, index)
+            return spliced if isinstance(spliced, Response) else None
+    except sqlite3.Error:
+        reader.close()
+        return None
+
+
+def _public(etag: str) -> Response:
+    """A response holding the headers `conditional` gives a public answer."""
+    response = Response()
+    response.headers["Vary"] = "Authorization"
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = PUBLIC_CACHING
+    return response
 
 
 def _spliced_page(hits: list[Hit], entries: list[bytes], link: str | None) -> bytes:
