@@ -1,5 +1,5 @@
 """Real corpora (../shared/corpora) ingested in their own dialect: every file a post, no
-template syntax left in a link or in an entry's text outside code."""
+template syntax or footnote marker left in a link or in an entry's text outside code."""
 
 import re
 from pathlib import Path
@@ -13,7 +13,7 @@ from tests.ingest.test_corpora import corpus
 
 pytestmark = pytest.mark.corpora
 
-_TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{\{|\{%", re.DOTALL)
+_TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{\{|\{%|\[\^[^\]\s]+\]", re.DOTALL)
 # `[text]({{ site.baseurl }}/path)` as written (an image `![...]` is no link).
 _BASEURL_LINK = re.compile(r"(?<![!\]])\[[^\[\]]*\]\(\{\{ ?site\.baseurl ?\}\}(/[^)\s]*)\)")
 
@@ -31,7 +31,9 @@ def _code_of(source: Path) -> str:
 
 
 @pytest.mark.parametrize("name", ["jekyll-18f", "twir", "seedblog", "logseq-docs"])
-def test_no_template_syntax_is_left_outside_code(name: str, engine: Engine, ingest: Ingest) -> None:
+def test_no_template_syntax_or_footnote_marker_is_left_outside_code(
+    name: str, engine: Engine, ingest: Ingest
+) -> None:
     folder = corpus(name)
     summary = ingest(folder, workers=0)
     assert summary.failures == []
@@ -45,7 +47,8 @@ def test_no_template_syntax_is_left_outside_code(name: str, engine: Engine, inge
         rows = conn.execute(
             text(
                 "SELECT p.source_path, e.text FROM entries e JOIN posts p ON p.id = e.post_id "
-                "WHERE e.text LIKE '%{{%' OR e.text LIKE '%{\\%%' ESCAPE '\\'"
+                "WHERE e.text LIKE '%{{%' OR e.text LIKE '%{\\%%' ESCAPE '\\' "
+                "OR e.text LIKE '%[^%'"
             )
         ).all()
     assert templated_links == []
