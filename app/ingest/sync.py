@@ -314,8 +314,15 @@ class Writer:
                 )
                 conn.execute(delete(DELETED_POSTS).where(DELETED_POSTS.c.post_id.in_(ids)))
                 fulltext.forget(conn, ids)
+                # Children cascade; every table then takes the whole batch in one statement.
+                conn.execute(delete(POSTS).where(POSTS.c.id.in_(ids)))
+                rows = _Rows()
                 for post in posts:
-                    self._replace(conn, root, post, version, created.get(post.post_id, version))
+                    created_at = created.get(post.post_id, version)
+                    rows.posts.append(_post_row(root, post, version, created_at))
+                    rows.fields.extend(post.field_rows)
+                    rows.add_children(post.post_id, post.parsed)
+                self._insert_rows(conn, rows)
                 self._insert_note_rows(conn, root, posts)
                 hold_scheduled(conn, posts, now=_utcnow())
                 fulltext.index(conn, ids)
@@ -328,16 +335,6 @@ class Writer:
         for post in posts:
             refused.update(self.replace_posts(root, [post]))
         return refused
-
-    def _replace(
-        self, conn: Connection, root: str, post: PostWrite, version: int, created: int
-    ) -> None:
-        """Delete a post's rows (children cascade) and insert the new ones."""
-        conn.execute(delete(POSTS).where(POSTS.c.id == post.post_id))
-        conn.execute(insert(POSTS), [_post_row(root, post, version, created)])
-        self._insert_children(conn, post.post_id, post.parsed)
-        if post.field_rows:
-            conn.execute(insert(POST_FIELDS), post.field_rows)
 
     def delete_posts(self, post_ids: Iterable[int]) -> None:
         """Remove posts whose files are gone (rows below them cascade)."""
@@ -415,127 +412,27 @@ class Writer:
             _bump(conn)
             return True
 
-    def _insert_children(self, conn: Connection, post_id: int, parsed: ParsedPost) -> None:
-        """Insert the sections, entries, links, tags and categories of one post."""
-        section_ids = {
-            s.position: stable_id("section", post_id, s.position) for s in parsed.sections
-        }
-        sections_by_position = {s.position: s for s in parsed.sections}
-        headings: dict[int, list[str]] = defaultdict(list)  # heading slugs, outermost first
-        if parsed.sections:
-            conn.execute(
-                insert(SECTIONS),
-                [
-                    {
-                        "id": section_ids[s.position],
-                        "post_id": post_id,
-                        "parent_id": section_ids.get(s.parent) if s.parent is not None else None,
-                        "position": s.position,
-                        "level": s.level,
-                        "heading": s.heading,
-                        "slug": s.slug,
-                        "line": s.line,
-                    }
-                    for s in parsed.sections
-                ],
-            )
-            paths = []
-            for s in parsed.sections:
-                depth, cursor = 0, s
-                while True:
-                    if cursor.slug:
-                        paths.append(
-                            {
-                                "section_id": section_ids[s.position],
-                                "depth": depth,
-                                "slug": cursor.slug,
-                            }
-                        )
-                        headings[s.position].insert(0, cursor.slug)
-                        depth += 1
-                    if cursor.parent is None:
-                        break
-                    cursor = sections_by_position[cursor.parent]
-            if paths:
-                conn.execute(insert(SECTION_PATHS), paths)
-
-        entry_ids = [stable_id("entry", post_id, e.key) for e in parsed.entries]
-        entry_links: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        for link in parsed.links:
-            if link.entry is not None:
-                entry_links[link.entry].append(
-                    {"url": link.url, "text": link.text, "host": link.host, "link_kind": link.kind}
-                )
-        if parsed.entries:
-            conn.execute(
-                insert(ENTRIES),
-                [
-                    {
-                        "id": entry_ids[index],
-                        "post_id": post_id,
-                        "section_id": section_ids[e.section],
-                        "parent_id": entry_ids[e.parent] if e.parent is not None else None,
-                        "position": index,
-                        "depth": e.depth,
-                        "kind": e.kind,
-                        "text": e.text,
-                        "html": e.html,
-                        "doc": build_doc(
-                            section=sections_by_position[e.section].heading,
-                            kind=e.kind,
-                            tags=e.tags,
-                            post_tags=parsed.tags,
-                            links=entry_links[index],
-                            parent_id=entry_ids[e.parent] if e.parent is not None else None,
-                        ),
-                        "domain_path": domain_path(headings[e.section]),
-                        "line": e.line,
-                        "date": parsed.date,
-                        "published_at": parsed.published_at,
-                        "is_draft": parsed.is_draft,
-                    }
-                    for index, e in enumerate(parsed.entries)
-                ],
-            )
-        if parsed.links:
-            conn.execute(
-                insert(LINKS),
-                [
-                    {
-                        "id": stable_id("link", post_id, index),
-                        "post_id": post_id,
-                        "entry_id": entry_ids[link.entry] if link.entry is not None else None,
-                        "position": index,
-                        "url": link.url,
-                        "text": link.text,
-                        "host": link.host,
-                        "kind": link.kind,
-                        "url_key": link.url_key,
-                        "origin": link.origin,
-                        "line": link.line,
-                    }
-                    for index, link in enumerate(parsed.links)
-                ],
-            )
-        entry_tags = [
-            {"entry_id": entry_ids[index], "tag": tag}
-            for index, e in enumerate(parsed.entries)
-            for tag in e.tags
-        ]
-        # Entry tags (`[Thought]`, `#tag`) arrive as slugs: their name is the slug until a
-        # post's front matter spells one.
-        all_tags = {tag: None for e in parsed.entries for tag in e.tags} | parsed.tag_names
-        self._ensure_terms(conn, TAGS, all_tags)
-        if parsed.tags:
-            conn.execute(insert(POST_TAGS), [{"post_id": post_id, "tag": t} for t in parsed.tags])
-        if entry_tags:
-            conn.execute(insert(ENTRY_TAGS), entry_tags)
-        self._ensure_terms(conn, CATEGORIES, parsed.category_names)
-        if parsed.categories:
-            conn.execute(
-                insert(POST_CATEGORIES),
-                [{"post_id": post_id, "category": c} for c in parsed.categories],
-            )
+    def _insert_rows(self, conn: Connection, rows: _Rows) -> None:
+        """Insert a batch's rows, one statement per table, parents before children."""
+        for table, table_rows in (
+            (POSTS, rows.posts),
+            (POST_FIELDS, rows.fields),
+            (SECTIONS, rows.sections),
+            (SECTION_PATHS, rows.section_paths),
+            (ENTRIES, rows.entries),
+            (LINKS, rows.links),
+        ):
+            if table_rows:
+                conn.execute(insert(table), table_rows)
+        self._ensure_terms(conn, TAGS, rows.tag_names)
+        self._ensure_terms(conn, CATEGORIES, rows.category_names)
+        for table, table_rows in (
+            (POST_TAGS, rows.post_tags),
+            (ENTRY_TAGS, rows.entry_tags),
+            (POST_CATEGORIES, rows.post_categories),
+        ):
+            if table_rows:
+                conn.execute(insert(table), table_rows)
 
     def _insert_note_rows(self, conn: Connection, root: str, posts: Sequence[PostWrite]) -> None:
         """The names posts answer to, their internal links and their named blocks: one
@@ -624,6 +521,132 @@ class Writer:
                     ~exists().where(POST_CATEGORIES.c.category == CATEGORIES.c.slug)
                 )
             )
+
+
+@dataclass(slots=True)
+class _Rows:
+    """The rows of a batch of posts, by table, gathered before any is inserted."""
+
+    posts: list[dict[str, Any]] = field(default_factory=list)
+    fields: list[dict[str, Any]] = field(default_factory=list)
+    sections: list[dict[str, Any]] = field(default_factory=list)
+    section_paths: list[dict[str, Any]] = field(default_factory=list)
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    links: list[dict[str, Any]] = field(default_factory=list)
+    post_tags: list[dict[str, Any]] = field(default_factory=list)
+    entry_tags: list[dict[str, Any]] = field(default_factory=list)
+    post_categories: list[dict[str, Any]] = field(default_factory=list)
+    # {slug: name}: the first name a post of the batch spells (None: only entry tags use it).
+    tag_names: dict[str, str | None] = field(default_factory=dict)
+    category_names: dict[str, str | None] = field(default_factory=dict)
+
+    def add_children(self, post_id: int, parsed: ParsedPost) -> None:
+        """Gather the sections, entries, links, tags and categories of one post."""
+        section_ids = {
+            s.position: stable_id("section", post_id, s.position) for s in parsed.sections
+        }
+        sections_by_position = {s.position: s for s in parsed.sections}
+        headings: dict[int, list[str]] = {}  # heading slugs, outermost first
+        for s in parsed.sections:
+            self.sections.append(
+                {
+                    "id": section_ids[s.position],
+                    "post_id": post_id,
+                    "parent_id": section_ids.get(s.parent) if s.parent is not None else None,
+                    "position": s.position,
+                    "level": s.level,
+                    "heading": s.heading,
+                    "slug": s.slug,
+                    "line": s.line,
+                }
+            )
+            path: list[str] = []
+            depth, cursor = 0, s
+            while True:
+                if cursor.slug:
+                    self.section_paths.append(
+                        {"section_id": section_ids[s.position], "depth": depth, "slug": cursor.slug}
+                    )
+                    path.append(cursor.slug)
+                    depth += 1
+                if cursor.parent is None:
+                    break
+                cursor = sections_by_position[cursor.parent]
+            path.reverse()
+            headings[s.position] = path
+
+        entry_ids = [stable_id("entry", post_id, e.key) for e in parsed.entries]
+        entry_links: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for index, link in enumerate(parsed.links):
+            entry_id = None
+            if link.entry is not None:
+                entry_id = entry_ids[link.entry]
+                entry_links[link.entry].append(
+                    {"url": link.url, "text": link.text, "host": link.host, "link_kind": link.kind}
+                )
+            self.links.append(
+                {
+                    "id": stable_id("link", post_id, index),
+                    "post_id": post_id,
+                    "entry_id": entry_id,
+                    "position": index,
+                    "url": link.url,
+                    "text": link.text,
+                    "host": link.host,
+                    "kind": link.kind,
+                    "url_key": link.url_key,
+                    "origin": link.origin,
+                    "line": link.line,
+                }
+            )
+        no_links: list[dict[str, Any]] = []
+        for index, e in enumerate(parsed.entries):
+            parent_id = entry_ids[e.parent] if e.parent is not None else None
+            self.entries.append(
+                {
+                    "id": entry_ids[index],
+                    "post_id": post_id,
+                    "section_id": section_ids[e.section],
+                    "parent_id": parent_id,
+                    "position": index,
+                    "depth": e.depth,
+                    "kind": e.kind,
+                    "text": e.text,
+                    "html": e.html,
+                    "doc": build_doc(
+                        section=sections_by_position[e.section].heading,
+                        kind=e.kind,
+                        tags=e.tags,
+                        post_tags=parsed.tags,
+                        links=entry_links.get(index, no_links),
+                        parent_id=parent_id,
+                    ),
+                    "domain_path": domain_path(headings.get(e.section, [])),
+                    "line": e.line,
+                    "date": parsed.date,
+                    "published_at": parsed.published_at,
+                    "is_draft": parsed.is_draft,
+                }
+            )
+            for tag in e.tags:
+                self.entry_tags.append({"entry_id": entry_ids[index], "tag": tag})
+                _name(self.tag_names, tag, None)
+        # Entry tags (`[Thought]`, `#tag`) arrive as slugs: their name is the slug until a
+        # post's front matter spells one.
+        for slug, tag_name in parsed.tag_names.items():
+            _name(self.tag_names, slug, tag_name)
+        self.post_tags.extend({"post_id": post_id, "tag": tag} for tag in parsed.tags)
+        for slug, category_name in parsed.category_names.items():
+            _name(self.category_names, slug, category_name)
+        self.post_categories.extend(
+            {"post_id": post_id, "category": category} for category in parsed.categories
+        )
+
+
+def _name(names: dict[str, str | None], slug: str, name: str | None) -> None:
+    """Record a term's name: the first one written wins (as rows upserted in order would)."""
+    if names.get(slug) is None:
+        names[slug] = name
 
 
 def _bump(conn: Connection) -> int:
