@@ -1,6 +1,7 @@
 """What a link target is: whether it counts as a link, its host, and its kind."""
 
 import re
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 LINK_SCHEMES = {"http", "https", "mailto"}
@@ -77,6 +78,14 @@ def host_of(url: str) -> str | None:
     if not host:
         return None
     return host[4:] if host.startswith("www.") else host
+
+
+@lru_cache(maxsize=4096)
+def link_facts(url: str) -> tuple[str | None, str, str]:
+    """The host, kind and key of a storable target, worked out once per address (posts
+    cite the same pages again and again)."""
+    host = host_of(url)
+    return host, kind_of(url, host), url_key(url)
 
 
 def kind_of(url: str, host: str | None) -> str:
