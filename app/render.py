@@ -8,6 +8,7 @@ import nh3
 from linkify_it.main import Match
 from markdown_it import MarkdownIt
 from markdown_it.common.normalize_url import normalizeLink
+from markdown_it.renderer import RendererHTML
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
@@ -186,10 +187,32 @@ def render(md: MarkdownIt, tokens: Sequence[Token]) -> str:
     only output that carries raw HTML from the source needs the sanitizer.
     """
     html = md.renderer.render(tokens, md.options, {})
-    return sanitize(html) if _has_raw_html(tokens) else html
+    return sanitize(html) if has_raw_html(tokens) else html
 
 
-def _has_raw_html(tokens: Sequence[Token]) -> bool:
+def render_pieces(md: MarkdownIt, tokens: Sequence[Token]) -> list[str]:
+    """Each token of a stream rendered in place, unsanitized: joined, the pieces are what
+    `md.renderer.render` gives, and a run of them is what the run alone renders to as long
+    as it neither follows a hidden token nor ends on an opening one (only the default
+    rule looks at a token's neighbours, to place line breaks)."""
+    renderer = md.renderer
+    assert isinstance(renderer, RendererHTML)  # the renderer new_markdown's parsers have
+    rules = renderer.rules
+    options = md.options
+    env: dict[str, object] = {}
+    pieces: list[str] = []
+    for index, token in enumerate(tokens):
+        if token.type == "inline":
+            children = token.children
+            pieces.append(renderer.renderInline(children, options, env) if children else "")
+        elif token.type in rules:
+            pieces.append(rules[token.type](tokens, index, options, env))
+        else:
+            pieces.append(renderer.renderToken(tokens, index, options, env))
+    return pieces
+
+
+def has_raw_html(tokens: Sequence[Token]) -> bool:
     """True when a token run contains raw HTML blocks or inline tags."""
     for token in tokens:
         if token.type == "html_block":

@@ -19,10 +19,10 @@ from markdown_it.token import Token
 from app.ingest.html_blocks import HtmlPart, html_parts
 from app.ingest.html_links import html_anchors, is_closing_anchor, opening_anchor_href
 from app.ingest.identity import slug_of
-from app.ingest.links import host_of, is_storable, kind_of, url_key
+from app.ingest.links import is_storable, link_facts
 from app.ingest.problems import Problem
 from app.notes.names import LinkKeys, path_link_keys, wikilink_keys
-from app.render import MAX_NESTING, render, sanitize
+from app.render import MAX_NESTING, has_raw_html, render, render_pieces, sanitize
 
 # List entries nested deeper than this fold into their deepest kept ancestor.
 MAX_ENTRY_DEPTH = 8
@@ -151,23 +151,50 @@ def parse_body(
     tokens = md.parse(body, env)
     walker = _Walker(md, env, first_line - 1, path, dialect)
     walker.walk(tokens)
+    # The post is rendered once; an entry's HTML is its run of the post's pieces.
+    pieces = render_pieces(md, tokens)
+    positions = {id(token): index for index, token in enumerate(tokens)}
     for entry in walker.entries:
         if entry.tokens or not entry.html:  # a callout's title is rendered when it opens
-            entry.html = render(md, entry.tokens)
+            entry.html = _entry_html(md, entry.tokens, tokens, pieces, positions)
         entry.tokens = []
         entry.text = entry.text.strip()
     sections = sorted(walker.sections.values(), key=lambda s: s.position)
+    html = "".join(pieces)
     return Body(
         sections=sections,
         entries=walker.entries,
         links=walker.links,
-        html=render(md, tokens),
+        html=sanitize(html) if has_raw_html(tokens) else html,
         first_heading=walker.first_heading,
         opening_title=walker.opening_title,
         folded=walker.folded,
         warnings=walker.warnings,
         removed_syntax=sorted(set(env.get("removed_syntax", ()))),  # type: ignore[call-overload]
     )
+
+
+def _entry_html(
+    md: MarkdownIt,
+    run: list[Token],
+    tokens: Sequence[Token],
+    pieces: list[str],
+    positions: dict[int, int],
+) -> str:
+    """An entry's HTML: its pieces of the post's when its tokens are one run of the post's
+    that renders alone as in place (see render_pieces), else rendered on their own."""
+    start = positions.get(id(run[0]), -1) if run else -1
+    end = start + len(run)
+    if (
+        start < 0
+        or end > len(tokens)
+        or (start > 0 and tokens[start - 1].hidden)
+        or run[-1].nesting == 1
+        or any(tokens[start + offset] is not token for offset, token in enumerate(run))
+    ):
+        return render(md, run)
+    html = "".join(pieces[start:end])
+    return sanitize(html) if has_raw_html(run) else html
 
 
 class _Walker:
@@ -678,8 +705,8 @@ class _Walker:
         """Store a link when its target is one (http(s), mailto, relative), else ignore it."""
         if not is_storable(url):
             return None
-        host = host_of(url)
-        link = ParsedLink(entry, url, text, host, kind_of(url, host), line, url_key(url))
+        host, kind, key = link_facts(url)
+        link = ParsedLink(entry, url, text, host, kind, line, key)
         self.links.append(link)
         return link
 

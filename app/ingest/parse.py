@@ -21,7 +21,7 @@ from app.ingest.body import ParsedEntry, ParsedLink, ParsedSection, fold_deep_li
 from app.ingest.dates import date_from_filename, filename_date_prefix_length, parse_date_value
 from app.ingest.front_matter import key_lines, split_front_matter
 from app.ingest.identity import slug_of
-from app.ingest.links import host_of, is_storable, kind_of, url_key
+from app.ingest.links import host_of, is_storable, kind_of, link_facts, url_key
 from app.ingest.problems import Problem
 from app.notes.names import logseq_page_name, note_names
 from app.render import new_markdown, render
@@ -251,9 +251,9 @@ def _inline_links(children: list[Token]) -> list[ParsedLink]:
             url, inside = anchor
             anchor = None
             if is_storable(url):
-                host = host_of(url)
+                host, kind, key = link_facts(url)
                 text = " ".join(_inline_text(inside).split()) or url
-                links.append(ParsedLink(None, url, text, host, kind_of(url, host), 1, url_key(url)))
+                links.append(ParsedLink(None, url, text, host, kind, 1, key))
         elif anchor is not None:
             anchor[1].append(child)
     return links
