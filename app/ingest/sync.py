@@ -423,7 +423,7 @@ class Writer:
             (LINKS, rows.links),
         ):
             if table_rows:
-                conn.execute(insert(table), table_rows)
+                _insert_many(conn, table, table_rows)
         self._ensure_terms(conn, TAGS, rows.tag_names)
         self._ensure_terms(conn, CATEGORIES, rows.category_names)
         for table, table_rows in (
@@ -432,7 +432,7 @@ class Writer:
             (POST_CATEGORIES, rows.post_categories),
         ):
             if table_rows:
-                conn.execute(insert(table), table_rows)
+                _insert_many(conn, table, table_rows)
 
     def _insert_note_rows(self, conn: Connection, root: str, posts: Sequence[PostWrite]) -> None:
         """The names posts answer to, their internal links and their named blocks: one
@@ -641,6 +641,25 @@ class _Rows:
         self.post_categories.extend(
             {"post_id": post_id, "category": category} for category in parsed.categories
         )
+
+
+def _insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows that all have the same keys. On SQLite, straight through the driver
+    with the values the columns' types would bind (what SQLAlchemy does per row, at a
+    fraction of its cost per row); elsewhere through SQLAlchemy's own bulk insert."""
+    dialect = conn.dialect
+    if dialect.name != "sqlite":
+        conn.execute(insert(table), rows)
+        return
+    names = list(rows[0])
+    processors = [(name, table.c[name].type._cached_bind_processor(dialect)) for name in names]
+    columns = ", ".join(f'"{name}"' for name in names)
+    marks = ", ".join("?" * len(names))
+    values = [
+        tuple(row[name] if bind is None else bind(row[name]) for name, bind in processors)
+        for row in rows
+    ]
+    conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks})', values)
 
 
 def _name(names: dict[str, str | None], slug: str, name: str | None) -> None:
