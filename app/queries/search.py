@@ -94,8 +94,6 @@ class Hit:
     id: int
     score: float
     snippet: str
-    # The entry as /entries answers it (JSON), when the search index read it with the text.
-    document: bytes | None = None
 
 
 # The candidates-first plan reads this many times a page's worth of FTS5's best matches;

@@ -99,19 +99,10 @@ async def search(
         index = ready_index(request, conn)
         # Answered in memory it is short work; a word read for the first time in this
         # content version, or SQL's answer, takes milliseconds: the threadpool takes those.
-        template = request.app.state.settings.edit_url_template
-        hits = from_memory(
-            conn, query, filters, index=index, read=False, edit_url_template=template, **page
-        )
+        hits = from_memory(conn, query, filters, index=index, read=False, **page)
         if hits is None:
             hits = await run_in_threadpool(
-                ranked_entries,
-                conn,
-                query,
-                filters,
-                index=index,
-                edit_url_template=template,
-                **page,
+                ranked_entries, conn, query, filters, index=index, **page
             )
     else:
         where = post_conditions(filters, domain_aliases(conn))
@@ -139,7 +130,7 @@ async def search(
 def _entry_hits(
     request: Request,
     response: Response,
-    conn: Connection | None,
+    conn: Connection | sqlite3.Connection,
     hits: list[Hit],
     paging: Paging,
     offset: int,
@@ -151,13 +142,12 @@ def _entry_hits(
     ids = [hit.id for hit in hits]
     token = encode_cursor([offset + paging.limit], paging.scope) if has_more else None
     link = next_url(request, response, token)
-    documents = [hit.document for hit in hits if hit.document is not None]
-    if len(documents) < len(hits) and conn is not None:
-        answers = None if index is None else entry_answers(request, conn, index, ids)
-        documents = [] if answers is None else [answer for answer, _ in answers]
-    if len(documents) == len(hits):
-        return json_answer(_spliced_page(hits, documents, link), response)
-    assert conn is not None  # every hit from a quick lane's connection has its document
+    answers = None if index is None else entry_answers(request, conn, index, ids)
+    if answers is not None:
+        body = _spliced_page(hits, [answer for answer, _ in answers], link)
+        return json_answer(body, response)
+    if isinstance(conn, sqlite3.Connection):
+        return SearchHitPage(items=[], next=None, total=None)  # the caller steps aside
     entries = entries_by_id(conn, ids, domain_aliases(conn))
     entry_hits = [
         SearchHit(
@@ -228,10 +218,7 @@ async def quick_search(request: Request) -> Response | None:
             raise NotModified(etag)
         index = ready_index(request, conn)
         page = {"limit": limit + 1, "offset": offset}
-        template = request.app.state.settings.edit_url_template
-        hits = from_memory(
-            conn, words, filters, index=index, read=False, edit_url_template=template, **page
-        )
+        hits = from_memory(conn, words, filters, index=index, read=False, **page)
         if hits is None:
             return None
         spliced = _entry_hits(request, _public(etag), conn, hits, pages, offset, index)
@@ -264,20 +251,11 @@ def _from_loop_reader(
             index = holder.get(None, version)
             if index is None:
                 return None
-            template = request.app.state.settings.edit_url_template
-            hits = from_memory_on(
-                db,
-                index,
-                words,
-                filters,
-                limit=pages.limit + 1,
-                offset=offset,
-                edit_url_template=template,
-            )
-            if hits is None or any(hit.document is None for hit in hits):
+            hits = from_memory_on(db, index, words, filters, limit=pages.limit + 1, offset=offset)
+            if hits is None:
                 return None
             request.state.content_version = version
-            spliced = _entry_hits(request, _public(etag), None, hits, pages, offset, index)
+            spliced = _entry_hits(request, _public(etag), db, hits, pages, offset, index)
             return spliced if isinstance(spliced, Response) else None
     except sqlite3.Error:
         reader.close()
