@@ -10,6 +10,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -648,17 +649,24 @@ def _insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> 
     with the values the columns' types would bind (what SQLAlchemy does per row, at a
     fraction of its cost per row); elsewhere through SQLAlchemy's own bulk insert."""
     dialect = conn.dialect
-    if dialect.name != "sqlite":
+    names = list(rows[0])
+    if dialect.name != "sqlite" or len(names) < 2:  # (itemgetter of one name is no tuple)
         conn.execute(insert(table), rows)
         return
-    names = list(rows[0])
-    processors = [(name, table.c[name].type._cached_bind_processor(dialect)) for name in names]
     columns = ", ".join(f'"{name}"' for name in names)
     marks = ", ".join("?" * len(names))
-    values = [
-        tuple(row[name] if bind is None else bind(row[name]) for name, bind in processors)
-        for row in rows
+    values: list[Any] = list(map(itemgetter(*names), rows))
+    binds = [
+        (position, bind)
+        for position, name in enumerate(names)
+        if (bind := table.c[name].type._cached_bind_processor(dialect)) is not None
     ]
+    if binds:
+        for index, value in enumerate(values):
+            bound = list(value)
+            for position, bind in binds:
+                bound[position] = bind(bound[position])
+            values[index] = tuple(bound)
     conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks})', values)
 
 
