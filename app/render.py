@@ -116,10 +116,15 @@ def _quick_linkify_tests(linkify: Any) -> None:
         return
     names = [re.escape(name) for name in linkify._compiled if name]
     schemas = re.compile("|".join(names), re.IGNORECASE)
+    # The first of the pretest's alternatives, and the one that passes where a schema is
+    # named: tried alone first, it spares scanning the text for a fuzzy host.
+    schema_test = re.compile(linkify.re["schema_test"], re.IGNORECASE)
     pretest, test = linkify.pretest, linkify.test
 
     def quick_pretest(text: str) -> bool:
-        return schemas.search(text) is not None and bool(pretest(text))
+        if schemas.search(text) is None:
+            return False
+        return schema_test.search(text) is not None or bool(pretest(text))
 
     def quick_test(text: str) -> bool:
         return schemas.search(text) is not None and bool(test(text))
