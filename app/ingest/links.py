@@ -2,7 +2,7 @@
 
 import re
 from functools import lru_cache
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 LINK_SCHEMES = {"http", "https", "mailto"}
 
@@ -84,8 +84,24 @@ def host_of(url: str) -> str | None:
 def link_facts(url: str) -> tuple[str | None, str, str]:
     """The host, kind and key of a storable target, worked out once per address (posts
     cite the same pages again and again)."""
-    host = host_of(url)
-    return host, kind_of(url, host), url_key(url)
+    scheme = link_scheme(url)
+    if scheme not in ("http", "https") or url != url.strip():
+        host = host_of(url)
+        return host, kind_of(url, host), url_key(url)
+    # An http(s) address as written: split once for all three answers.
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return None, "article", url
+    if not host:
+        return None, "article", url
+    host = host.removeprefix("www.")
+    try:
+        key = _address_key(parts, host, parts.port)
+    except ValueError:  # a port that is no number: the key is the address as written
+        key = url
+    return host, _kind_of_address(parts.path, host), key
 
 
 def kind_of(url: str, host: str | None) -> str:
@@ -95,7 +111,12 @@ def kind_of(url: str, host: str | None) -> str:
         return "email"
     if host is None:
         return "internal" if scheme == "" else "article"
-    if urlsplit(url).path.lower().endswith(".pdf"):
+    return _kind_of_address(urlsplit(url).path, host)
+
+
+def _kind_of_address(path: str, host: str) -> str:
+    """The kind of an http(s) link with a host."""
+    if path.lower().endswith(".pdf"):
         return "paper"
     kind = _HOST_KINDS.get(host)
     if kind is None:
@@ -128,7 +149,11 @@ def url_key(url: str) -> str:
         return text
     if not host:
         return text
-    host = host.removeprefix("www.")
+    return _address_key(parts, host.removeprefix("www."), port)
+
+
+def _address_key(parts: SplitResult, host: str, port: int | None) -> str:
+    """url_key of an http(s) address split into `parts`, its host without `www.`."""
     path = parts.path.rstrip("/")
     if host in ("arxiv.org", "export.arxiv.org") and (paper := _ARXIV_PATH.fullmatch(path)):
         host, path = "arxiv.org", f"/abs/{paper.group(1)}"

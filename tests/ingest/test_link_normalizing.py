@@ -6,6 +6,7 @@ import random
 import pytest
 from markdown_it.common.normalize_url import normalizeLink
 
+from app.ingest.links import host_of, kind_of, link_facts, url_key
 from app.render import _normalize_link
 
 TRICKY = [
@@ -60,3 +61,16 @@ def test_random_targets_normalize_as_markdown_it_does() -> None:
         length = rng.randint(0, 12)
         url = rng.choice(prefixes) + "".join(rng.choice(alphabet) for _ in range(length))
         assert _normalize_link(url) == normalizeLink(url), url
+
+
+def test_link_facts_agree_with_host_kind_and_key() -> None:
+    """link_facts splits an address once; it answers as host_of, kind_of and url_key do."""
+    pieces = ["http://", "https://", "HTTPS://", "www.", "arxiv.org", "export.arxiv.org"]
+    pieces += ["/abs/1234.5678v2", "/pdf/1.2.pdf", ":80", ":443", ":8x", ":99999", "[::1]"]
+    pieces += ["[bad", "@", "?utm_source=x&a=1", "#f", "/", " ", "a.PDF", "github.com"]
+    pieces += ["x.huggingface.co", "mailto:a@b", "..", "%20", "\t"]
+    rng = random.Random(2)
+    for _ in range(20_000):
+        url = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 6)))
+        host = host_of(url)
+        assert link_facts(url) == (host, kind_of(url, host), url_key(url)), url
