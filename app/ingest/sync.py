@@ -64,6 +64,10 @@ if TYPE_CHECKING:  # parsing (and markdown-it) is only imported where files are 
     from app.ingest.parse import ParsedPost
 
 
+# Posts whose rows are inserted together: ten statements per group instead of per post.
+_POSTS_PER_STATEMENT = 50
+
+
 @dataclass(frozen=True, slots=True)
 class StoredPost:
     """What the database remembers about a file, enough to decide whether to re-parse it."""
@@ -315,15 +319,17 @@ class Writer:
                 )
                 conn.execute(delete(DELETED_POSTS).where(DELETED_POSTS.c.post_id.in_(ids)))
                 fulltext.forget(conn, ids)
-                # Children cascade; every table then takes the whole batch in one statement.
+                # Children cascade; every table then takes a group of posts in one
+                # statement (groups keep the rows built at once, and so memory, bounded).
                 conn.execute(delete(POSTS).where(POSTS.c.id.in_(ids)))
-                rows = _Rows()
-                for post in posts:
-                    created_at = created.get(post.post_id, version)
-                    rows.posts.append(_post_row(root, post, version, created_at))
-                    rows.fields.extend(post.field_rows)
-                    rows.add_children(post.post_id, post.parsed)
-                self._insert_rows(conn, rows)
+                for start in range(0, len(posts), _POSTS_PER_STATEMENT):
+                    rows = _Rows()
+                    for post in posts[start : start + _POSTS_PER_STATEMENT]:
+                        created_at = created.get(post.post_id, version)
+                        rows.posts.append(_post_row(root, post, version, created_at))
+                        rows.fields.extend(post.field_rows)
+                        rows.add_children(post.post_id, post.parsed)
+                    self._insert_rows(conn, rows)
                 self._insert_note_rows(conn, root, posts)
                 hold_scheduled(conn, posts, now=_utcnow())
                 fulltext.index(conn, ids)
