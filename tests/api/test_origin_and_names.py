@@ -51,6 +51,7 @@ def test_front_matter_urls_are_links_of_the_post(
         ("repo", "https://github.com/example/tool"),
         ("home", "https://tool.example.org/"),
         ("mirrors", "https://mirror.example.net/tool"),
+        ("the guide", "https://tool.example.org/guide"),  # written in the excerpt
     }
     repo = next(item for item in items if item["text"] == "repo")
     assert repo["entry_id"] is None
@@ -61,9 +62,9 @@ def test_front_matter_urls_are_links_of_the_post(
 
     body = client.get("/links", params={"origin": "body"}).json()["items"]
     assert {item["origin"] for item in body} == {"body"}
-    assert len(body) == 3  # the excerpt's link is part of its HTML, not a link of the post
+    assert len(body) == 3
     both = client.get("/links").json()
-    assert both["total"] == 6
+    assert both["total"] == 7
     # A domain or a search selects entries: front-matter links belong to none.
     in_genai = client.get("/links", params={"domain": "genai"}).json()["items"]
     assert {item["origin"] for item in in_genai} == {"body"}
@@ -85,6 +86,7 @@ def test_urls_count_front_matter_values(client: TestClient, ingest: Ingest, tmp_
         "https://github.com/example/tool",
         "https://tool.example.org",
         "https://mirror.example.net/tool",
+        "https://tool.example.org/guide",
     }
     mirror = next(i for i in only_front if i["url_key"].startswith("https://mirror"))
     assert (mirror["entries"], mirror["domains"]) == (0, [])
