@@ -66,6 +66,9 @@ router = APIRouter(
 
 # How long a trigger waits for the run to be recorded before answering.
 _START_TIMEOUT_S = 30
+# How long a trigger waits for the lock: a run that has recorded its end is still letting
+# go of it, and a trigger right after it must start, not answer 409.
+_LOCK_WAIT_S = 5
 
 
 @router.post(
@@ -88,7 +91,7 @@ def _start(engine: Engine, settings: Settings) -> int:
     """Take the ingest lock here (so a busy database answers 409), run in a thread."""
     held = ExitStack()
     try:
-        held.enter_context(ingest_lock(engine))
+        held.enter_context(ingest_lock(engine, wait=_LOCK_WAIT_S))
     except IngestBusy as busy:
         raise Conflict(f"{busy}: try again when it has finished") from None
     started: queue.Queue[int | BaseException] = queue.Queue()
