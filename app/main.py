@@ -121,7 +121,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_clock) ->
             "allow_headers": ["If-None-Match", "Authorization"],
             "expose_headers": ["ETag", "Link"],
         },
-        lanes={"/entries": entries.quick_entries},
+        lanes={"/entries": entries.quick_entries, "/search": search.quick_search},
         max_response_bytes=settings.max_response_bytes,
     )
     routers = [entries, posts, search, feeds, taxonomy, urls, timeline, changes, admin]
