@@ -778,4 +778,13 @@ def not_modified(etag: str, if_none_match: str | None) -> bool:
 PUBLIC_CACHING = "public, max-age=0, must-revalidate"
 
 
+def public_response(etag: str) -> Response:
+    """An empty response holding the headers `conditional` gives a public answer."""
+    response = Response()
+    response.headers["Vary"] = "Authorization"
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = PUBLIC_CACHING
+    return response
+
+
 Conditional = Depends(conditional)

@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 
 from fastapi import Request, Response
 
+from app.api.deps import scope_filters
+from app.queries.entries import EntryFilters
+
 QuickLane = Callable[[Request], Awaitable[Response | None]]
 
 _FLAGS = {"true": True, "1": True, "false": False, "0": False}
@@ -66,3 +69,19 @@ def read_query(
         else:
             return None
     return QuickQuery(found_lists, found_single, prefixed)
+
+
+async def public_scope(query: QuickQuery) -> EntryFilters:
+    """The domain, tag, category, date, post, host and link-kind filters of a lane's query,
+    read as the declared parameters read them (drafts left out: a lane answers the public)."""
+    return await scope_filters(
+        domain=query.lists["domain"],
+        tag=query.lists["tag"],
+        category=query.lists["category"],
+        date_from=query.single.get("from"),
+        date_to=query.single.get("to"),
+        post=query.lists["post"],
+        host=query.lists["host"],
+        link_kind=query.lists["link_kind"],
+        include_drafts=False,
+    )

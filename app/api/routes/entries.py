@@ -18,7 +18,6 @@ from app.api.deps import (
     MAX_LIMIT,
     MAX_TEXT,
     PUBLIC,
-    PUBLIC_CACHING,
     Conditional,
     ConnectionDep,
     ListingFiltersDep,
@@ -34,11 +33,11 @@ from app.api.deps import (
     next_url,
     not_modified,
     paging,
-    scope_filters,
+    public_response,
     url_path,
     url_query,
 )
-from app.api.quick import read_query
+from app.api.quick import public_scope, read_query
 from app.api.responses import READ, not_found
 from app.api.routes.posts import sparse_answer
 from app.api.spliced import entry_answers, json_answer, ready_index
@@ -202,17 +201,7 @@ async def quick_entries(request: Request) -> Response | None:
     if (q is not None and len(q) > MAX_TEXT) or (cursor is not None and len(cursor) > MAX_CURSOR):
         return None
     try:
-        scope = await scope_filters(
-            domain=query.lists["domain"],
-            tag=query.lists["tag"],
-            category=query.lists["category"],
-            date_from=query.single.get("from"),
-            date_to=query.single.get("to"),
-            post=query.lists["post"],
-            host=query.lists["host"],
-            link_kind=query.lists["link_kind"],
-            include_drafts=False,
-        )
+        scope = await public_scope(query)
         filters = await entry_filters(scope, q)
         pages = await paging(request, limit, cursor, sort)  # type: ignore[arg-type]
         after, _ = _cursor_key(pages)
@@ -242,7 +231,7 @@ async def quick_entries(request: Request) -> Response | None:
         etag = etag_for(version, PUBLIC, url_path(request), url_query(request))
         if not_modified(etag, given):
             raise NotModified(etag)
-        return _from_index(request, _public(etag), conn, filters, pages, after, count)
+        return _from_index(request, public_response(etag), conn, filters, pages, after, count)
 
 
 def _from_loop_reader(
@@ -274,7 +263,7 @@ def _from_loop_reader(
             request.state.content_version = version
             return _index_page(
                 request,
-                _public(etag),
+                public_response(etag),
                 index,
                 filters,
                 paging,
@@ -285,15 +274,6 @@ def _from_loop_reader(
     except sqlite3.Error:
         reader.close()
         return None
-
-
-def _public(etag: str) -> Response:
-    """A response holding the headers `conditional` gives a public answer."""
-    response = Response()
-    response.headers["Vary"] = "Authorization"
-    response.headers["ETag"] = etag
-    response.headers["Cache-Control"] = PUBLIC_CACHING
-    return response
 
 
 router.add_api_route(

@@ -13,7 +13,6 @@ from app.api.deps import (
     MAX_CURSOR,
     MAX_LIMIT,
     PUBLIC,
-    PUBLIC_CACHING,
     Conditional,
     ConnectionDep,
     Paging,
@@ -25,10 +24,10 @@ from app.api.deps import (
     next_url,
     not_modified,
     paging,
-    scope_filters,
+    public_response,
     text_value,
 )
-from app.api.quick import read_query
+from app.api.quick import public_scope, read_query
 from app.api.responses import READ
 from app.api.spliced import entry_answers, json_answer, ready_index
 from app.errors import InvalidParameter, NotModified
@@ -188,17 +187,7 @@ async def quick_search(request: Request) -> Response | None:
         return None
     try:
         words = parse_search(text_value("q", q))
-        filters = await scope_filters(
-            domain=query.lists["domain"],
-            tag=query.lists["tag"],
-            category=query.lists["category"],
-            date_from=query.single.get("from"),
-            date_to=query.single.get("to"),
-            post=query.lists["post"],
-            host=query.lists["host"],
-            link_kind=query.lists["link_kind"],
-            include_drafts=False,
-        )
+        filters = await public_scope(query)
         pages = await paging(request, limit, cursor)
         offset = pages.offset()
     except (InvalidParameter, SearchSyntaxError):
@@ -221,7 +210,7 @@ async def quick_search(request: Request) -> Response | None:
         hits = from_memory(conn, words, filters, index=index, read=False, **page)
         if hits is None:
             return None
-        spliced = _entry_hits(request, _public(etag), conn, hits, pages, offset, index)
+        spliced = _entry_hits(request, public_response(etag), conn, hits, pages, offset, index)
         # The search index answers in stored documents, so the page is always spliced.
         return spliced if isinstance(spliced, Response) else None
 
@@ -255,20 +244,11 @@ def _from_loop_reader(
             if hits is None:
                 return None
             request.state.content_version = version
-            spliced = _entry_hits(request, _public(etag), db, hits, pages, offset, index)
+            spliced = _entry_hits(request, public_response(etag), db, hits, pages, offset, index)
             return spliced if isinstance(spliced, Response) else None
     except sqlite3.Error:
         reader.close()
         return None
-
-
-def _public(etag: str) -> Response:
-    """A response holding the headers `conditional` gives a public answer."""
-    response = Response()
-    response.headers["Vary"] = "Authorization"
-    response.headers["ETag"] = etag
-    response.headers["Cache-Control"] = PUBLIC_CACHING
-    return response
 
 
 def _spliced_page(hits: list[Hit], entries: list[bytes], link: str | None) -> bytes:
