@@ -13,7 +13,7 @@ from markdown_it.rules_block import StateBlock
 from markdown_it.rules_inline import StateInline
 
 from app.engines.destinations import resolve
-from app.engines.liquid import skip_space_after
+from app.engines.liquid import closed_on, push_body, skip_space_after
 from app.engines.removed import record_removed
 
 # `{{< name a="b" c >}}`, `{{% name %}}`, `{{</* escaped */>}}`, trimmed `{{- ... -}}`.
@@ -124,24 +124,15 @@ def _highlight_block(
     closing = re.compile(r"\{\{-?\s*[<%]\s*/\s*highlight\s*[>%]\s*-?\}\}").search(
         state.src, opening.end()
     )
-    if closing is None or closing.start() < state.eMarks[start]:
-        return False
-    last = start
-    while last < end - 1 and state.eMarks[last] < closing.start():
-        last += 1
-    if state.eMarks[last] < closing.start():
+    last = None if closing is None else closed_on(state, start, end, closing.start())
+    if closing is None or last is None:
         return False
     if silent:
         return True
     state.line = last + 1
-    body = state.src[opening.end() : closing.start()]
-    body = body[1:] if body.startswith("\n") else body
-    token = state.push("fence", "code", 0)
     positional = _arguments(opening.group(4))[0]
-    token.info = positional[0] if positional else ""
-    token.markup = "```"
-    token.content = body if body.endswith("\n") or not body else body + "\n"
-    token.map = [start, last + 1]
+    body = state.src[opening.end() : closing.start()]
+    push_body(state, "fence", body, start, last, positional[0] if positional else "")
     return True
 
 

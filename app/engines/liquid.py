@@ -12,6 +12,7 @@ import re
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
 
 from app.engines.destinations import resolve
 from app.engines.kramdown import IAL
@@ -105,13 +106,9 @@ def _template_block(
     """`{% raw %}`/`{% highlight lang %}` ... as a code block; `{% comment %}` ... dropped."""
     name = opening.group(1)
     closing = _closing(state.src, name, opening.end())
-    if closing is None or closing.start() < state.eMarks[start]:
+    last = None if closing is None else closed_on(state, start, end, closing.start())
+    if closing is None or last is None:
         return False
-    last = start
-    while last < end - 1 and state.eMarks[last] < closing.start():
-        last += 1
-    if state.eMarks[last] < closing.start():
-        return False  # closed past this block's end (in an enclosing list or quote)
     if silent:
         return True
     state.line = last + 1
@@ -119,17 +116,41 @@ def _template_block(
         record_removed(state.env, tag_name("comment"))
         return True
     body = state.src[opening.end() : closing.start()]
-    body = body[1:] if body.startswith("\n") else body
     if name == "raw" and body.lstrip().startswith("<"):
-        token = state.push("html_block", "", 0)
+        token = push_body(state, "html_block", body, start, last)
         token.meta = {"raw": True}  # its Liquid is shown as written
     else:
+        info = opening.group(2).split()[0] if opening.group(2) else ""
+        push_body(state, "fence", body, start, last, info)
+    return True
+
+
+def closed_on(state: StateBlock, start: int, end: int, closing: int) -> int | None:
+    """The last line of a block opened on line `start` whose closing tag starts at offset
+    `closing`, or None when that lies outside the block (in an enclosing list or quote)."""
+    if closing < state.eMarks[start]:
+        return None
+    last = start
+    while last < end - 1 and state.eMarks[last] < closing:
+        last += 1
+    return last if state.eMarks[last] >= closing else None
+
+
+def push_body(
+    state: StateBlock, kind: str, body: str, start: int, last: int, info: str = ""
+) -> Token:
+    """A `fence` (code in language `info`) or `html_block` token holding a template
+    block's body, lines `start` to `last`."""
+    body = body[1:] if body.startswith("\n") else body
+    if kind == "fence":
         token = state.push("fence", "code", 0)
-        token.info = opening.group(2).split()[0] if opening.group(2) else ""
+        token.info = info
         token.markup = "```"
+    else:
+        token = state.push(kind, "", 0)
     token.content = body if body.endswith("\n") or not body else body + "\n"
     token.map = [start, last + 1]
-    return True
+    return token
 
 
 def liquid_inline(state: StateInline, silent: bool) -> bool:
