@@ -14,7 +14,7 @@ from markdown_it.rules_inline import StateInline
 
 from app.engines.destinations import use_template_links
 from app.engines.hugo import hugo_lines, shortcode_inline
-from app.engines.kramdown import ial_inline
+from app.engines.kramdown import html_element_block, ial_inline
 from app.engines.liquid import liquid_in_html, liquid_inline, liquid_lines
 
 _BLOCK_ALT: RuleOptionsType = {"alt": ["paragraph", "reference", "blockquote", "list"]}
@@ -28,6 +28,12 @@ def use_site_syntax(md: MarkdownIt, dialect: str, site_url: str = "") -> Markdow
     use_template_links(md, site_url)
     if dialect == "jekyll":
         md.block.ruler.before("fence", "liquid_lines", liquid_lines, _BLOCK_ALT)
+        md.block.ruler.before(
+            "html_block",
+            "html_element",
+            html_element_block,
+            {"alt": ["paragraph", "reference", "blockquote"]},
+        )
         md.core.ruler.after("template_links", "liquid_in_html", liquid_in_html)
         _on_brace(md, "liquid", (liquid_inline, ial_inline))
     elif dialect == "hugo":
