@@ -181,10 +181,7 @@ class SearchIndex:
         passed = keep(term.head)
         if int(passed.sum()) < wanted and len(term.head) < term.size:
             return None
-        ranks = term.head[passed][:wanted]
-        scores = term.head_scores[passed][:wanted]
-        ids = self.entries.ids[ranks]
-        return [Ranked(int(i), float(s)) for i, s in zip(ids, scores, strict=True)]
+        return self._answers(term.head[passed][:wanted], term.head_scores[passed][:wanted])
 
     def _scored(
         self,
@@ -203,19 +200,10 @@ class SearchIndex:
                     candidates = candidates[term.holds(candidates)]
         else:
             return self._walked(include, exclude, keep, wanted)
-        for term in exclude:
-            if len(candidates):
-                candidates = candidates[~term.holds(candidates)]
-        if len(candidates):
-            candidates = candidates[keep(candidates)]
+        candidates = _matching(candidates, [], exclude, keep)
         if not len(candidates):
             return []
-        total = np.zeros(len(candidates), dtype=np.float64)
-        for term in include:  # in the query's phrase order, as bm25 adds them up
-            total = total + self._contribution(term.idf, term.freqs(candidates), candidates)
-        ranks, scores = self._best(candidates, total, wanted)
-        ids = self.entries.ids[ranks]
-        return [Ranked(int(i), float(s)) for i, s in zip(ids, scores, strict=True)]
+        return self._answers(*self._best(candidates, self._scores(candidates, include), wanted))
 
     def _walked(
         self,
@@ -234,17 +222,10 @@ class SearchIndex:
         """
 
         def matching(ranks: Ranks) -> Ranks:
-            for term in include:
-                ranks = ranks[term.holds(ranks)]
-            for term in exclude:
-                ranks = ranks[~term.holds(ranks)]
-            return ranks[keep(ranks)]
+            return _matching(ranks, include, exclude, keep)
 
         def scored(ranks: Ranks) -> Scores:
-            total = np.zeros(len(ranks), dtype=np.float64)
-            for term in include:  # in the query's phrase order, as bm25 adds them up
-                total = total + self._contribution(term.idf, term.freqs(ranks), ranks)
-            return total
+            return self._scores(ranks, include)
 
         # Entries repeating a word (a bitmap each: every word here is a common one).
         repeating = np.unique(np.concatenate([matching(term.repeated) for term in include]))
@@ -271,9 +252,20 @@ class SearchIndex:
             ceiling = scored(order[start : start + 1])[0]
             if best_scores[-1] > ceiling:
                 break
-        best, best_scores = self._best(np.concatenate(ranks), np.concatenate(scores), wanted)
-        ids = self.entries.ids[best]
-        return [Ranked(int(i), float(s)) for i, s in zip(ids, best_scores, strict=True)]
+        return self._answers(*self._best(np.concatenate(ranks), np.concatenate(scores), wanted))
+
+    def _answers(self, ranks: Ranks, scores: Scores) -> list[Ranked]:
+        """A page of ranks and their scores as entry ids and scores."""
+        ids = self.entries.ids[ranks]
+        return [Ranked(int(i), float(s)) for i, s in zip(ids, scores, strict=True)]
+
+    def _scores(self, ranks: Ranks, include: list[Postings]) -> Scores:
+        """bm25 of each rank, its words' terms added in the query's phrase order (as
+        FTS5 adds them up, so the sums are bit-identical)."""
+        total = np.zeros(len(ranks), dtype=np.float64)
+        for term in include:
+            total = total + self._contribution(term.idf, term.freqs(ranks), ranks)
+        return total
 
     def _best(self, ranks: Ranks, scores: Scores, wanted: int) -> tuple[Ranks, Scores]:
         """The `wanted` best of `ranks` in answer order: score descending, then entry id."""
@@ -556,3 +548,16 @@ class SearchIndexes:
 
 
 SEARCH_INDEXES = SearchIndexes()
+
+
+def _matching(
+    ranks: Ranks, include: list[Postings], exclude: list[Postings], keep: Callable[[Ranks], Mask]
+) -> Ranks:
+    """The ranks holding every `include` word and no `exclude` word that pass `keep`."""
+    for term in include:
+        if len(ranks):
+            ranks = ranks[term.holds(ranks)]
+    for term in exclude:
+        if len(ranks):
+            ranks = ranks[~term.holds(ranks)]
+    return ranks[keep(ranks)] if len(ranks) else ranks
