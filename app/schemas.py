@@ -7,10 +7,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from app.linkcheck.outcome import LinkOutcome
-from app.queries.facets import FacetName
-from app.queries.taxonomy import LinkOrigin
-from app.queries.timeline import Interval
+from app.vocabulary import FacetName, Interval, LinkOrigin, LinkOutcome
 
 T = TypeVar("T")
 

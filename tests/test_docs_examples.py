@@ -398,9 +398,9 @@ def build_sites(workdir: Path, stack: ExitStack) -> dict[str, TestClient]:
 def store_link_checks(url: str) -> None:
     """Results of a link check of every http(s) address: LINK_CHECK_RESULTS, else ok."""
     from app.db import make_engine
-    from app.linkcheck.outcome import LinkOutcome
     from app.linkcheck.probe import ProbeResult
     from app.linkcheck.store import bump_content_version, due_addresses, save_results
+    from app.vocabulary import LinkOutcome
 
     engine = make_engine(url)
     moment = dt.datetime(2024, 6, 1, 12, 0, tzinfo=dt.UTC)

@@ -10,8 +10,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from app.cli_options import DatabaseOption, choose_database
-from app.linkcheck.outcome import LinkOutcome
 from app.settings import Settings
+from app.vocabulary import LinkOutcome
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine

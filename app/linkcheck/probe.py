@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from app import __version__
-from app.linkcheck.outcome import LinkOutcome
+from app.vocabulary import LinkOutcome
 
 # Answers to HEAD that often mean "this server does not do HEAD", not "this page is gone":
 # the address is asked again with GET before a verdict.

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
-from app.linkcheck.outcome import LinkOutcome
 from app.linkcheck.probe import ProbeOptions, Prober, ProbeResult, Target
 from app.linkcheck.store import bump_content_version, due_addresses, save_results
+from app.vocabulary import LinkOutcome
 
 # Results per write: one statement each, so a long run keeps what it found if stopped.
 BATCH = 200

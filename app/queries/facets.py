@@ -10,7 +10,7 @@ that the join reads one row per section or post instead of one per entry.
 """
 
 from collections.abc import Callable, Sequence
-from typing import Any, Literal, get_args
+from typing import Any
 
 from sqlalchemy import (
     CTE,
@@ -42,9 +42,7 @@ from app.models import (
     SECTION_PATHS,
 )
 from app.queries.entries import EntryFilters, domain_aliases, entry_conditions
-
-FacetName = Literal["domain", "tag", "category", "host", "link_kind", "year"]
-FACET_NAMES: tuple[FacetName, ...] = get_args(FacetName)
+from app.vocabulary import FacetName
 
 # A facet is for choosing the next filter; past this many values a list stops helping.
 FACET_LIMIT = 50

@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, case, distinct, false, func, or_, select
 
-from app.linkcheck.outcome import LinkOutcome, LinkStatus
 from app.models import ENTRIES, LINK_CHECKS, LINKS
 from app.queries.entries import EntryFilters, domain_aliases, entry_conditions
+from app.vocabulary import LinkOutcome, LinkStatus
 
 # The check members of a /links item, selected under prefixed names and nested by `nest_check`.
 _CHECK_FIELDS = ("outcome", "http_status", "final_url", "checked_at", "error")

@@ -18,7 +18,6 @@ from sqlalchemy import (
     true,
 )
 
-from app.linkcheck.outcome import LinkStatus
 from app.models import (
     ALIASES,
     CATEGORIES,
@@ -37,9 +36,7 @@ from app.models import (
 from app.queries.entries import EntryFilters, capped_count, domain_aliases, entry_conditions
 from app.queries.link_health import check_columns, check_joined, nest_check, status_condition
 from app.queries.posts import post_conditions
-
-# Where a link was written: in the Markdown, or as a front-matter value (`repo: https://...`).
-LinkOrigin = Literal["body", "front_matter"]
+from app.vocabulary import LinkOrigin, LinkStatus
 
 # A log of at most this many posts keeps every heading by default: there a heading found in
 # one post is still a twentieth of the log, while a blog of hundreds of posts names

@@ -2,14 +2,12 @@
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Literal
 
 from sqlalchemy import Connection, distinct, func, select
 
 from app.models import ENTRIES, LINKS
 from app.queries.entries import EntryFilters, domain_aliases, entry_conditions
-
-Interval = Literal["day", "week", "month", "year"]
+from app.vocabulary import Interval
 
 
 @dataclass(frozen=True, slots=True)

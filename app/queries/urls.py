@@ -8,7 +8,8 @@ from sqlalchemy import Connection, and_, distinct, func, select, true
 
 from app.models import ENTRIES, LINKS, POSTS, SECTION_PATHS
 from app.queries.entries import EntryFilters
-from app.queries.taxonomy import LinkOrigin, link_conditions
+from app.queries.taxonomy import link_conditions
+from app.vocabulary import LinkOrigin
 
 
 def list_urls(

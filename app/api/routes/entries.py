@@ -67,7 +67,7 @@ from app.queries.entry_index import (
     content_version,
     loop_version,
 )
-from app.queries.facets import FACET_NAMES, FacetName, FacetValue, entry_facets
+from app.queries.facets import FacetValue, entry_facets
 from app.queries.related import related_entries
 from app.schemas import (
     EntryOut,
@@ -77,6 +77,7 @@ from app.schemas import (
     RelatedEntryPage,
     RelatedReason,
 )
+from app.vocabulary import FACET_NAMES, FacetName
 
 router = APIRouter(tags=["entries"])
 

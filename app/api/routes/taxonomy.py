@@ -18,11 +18,9 @@ from app.api.deps import (
 from app.api.memo import per_version
 from app.api.responses import READ
 from app.errors import InvalidParameter
-from app.linkcheck.outcome import LinkStatus
 from app.queries.link_health import host_health
 from app.queries.taxonomy import (
     DomainKey,
-    LinkOrigin,
     category_counts,
     domain_page,
     domain_tree,
@@ -43,6 +41,7 @@ from app.schemas import (
     TermCountOut,
     TermCountPage,
 )
+from app.vocabulary import LinkOrigin, LinkStatus
 
 router = APIRouter(tags=["vocabularies"])
 

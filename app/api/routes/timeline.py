@@ -7,8 +7,9 @@ from fastapi import APIRouter, Query, Request
 from app.api.deps import Conditional, ConnectionDep, FiltersDep
 from app.api.memo import per_version
 from app.api.responses import READ
-from app.queries.timeline import Interval, timeline
+from app.queries.timeline import timeline
 from app.schemas import Timeline, TimelineBucket
+from app.vocabulary import Interval
 
 router = APIRouter(tags=["timeline"])
 

@@ -1,6 +1,12 @@
-"""The verdicts a link check can reach (no HTTP machinery here: the API imports it)."""
+"""The closed sets of words the store, the queries and the API share.
+
+Link check verdicts and statuses, link origins, facet names and timeline intervals are
+written by one layer and read by the others: they live here, below all of them, so no
+layer imports another's module for a word.
+"""
 
 from enum import StrEnum
+from typing import Literal, get_args
 
 
 class LinkOutcome(StrEnum):
@@ -31,3 +37,14 @@ class LinkStatus(StrEnum):
     timeout = "timeout"
     unreachable = "unreachable"
     unchecked = "unchecked"
+
+
+# Where a link was written: the post's text, or a front-matter value (`repo:`, `url::`).
+LinkOrigin = Literal["body", "front_matter"]
+
+# What `/entries?facets=` can count.
+FacetName = Literal["domain", "tag", "category", "host", "link_kind", "year"]
+FACET_NAMES: tuple[FacetName, ...] = get_args(FacetName)
+
+# The length of each period of `/timeline`.
+Interval = Literal["day", "week", "month", "year"]
