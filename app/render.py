@@ -10,6 +10,7 @@ from markdown_it import MarkdownIt
 from markdown_it.common.normalize_url import normalizeLink
 from markdown_it.renderer import RendererHTML
 from markdown_it.rules_core import StateCore
+from markdown_it.rules_core import linkify as core_linkify
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
@@ -101,36 +102,55 @@ def new_markdown(dialect: str = "plain", site_url: str = "") -> MarkdownIt:
     md.normalizeLink = _normalize_link  # type: ignore[method-assign]
     md.validateLink = _validate_link  # type: ignore[method-assign]
     md = use_site_syntax(use_note_syntax(md, dialect), dialect, site_url)
-    _quick_linkify_tests(md.linkify)
+    _linkify_where_schemas_are_named(md)
     return md
 
 
-def _quick_linkify_tests(linkify: Any) -> None:
-    """Ask linkify-it's tests only of text naming one of its schemas (`http:`, `//`,
-    `www.` ...): without fuzzy links, no other text can hold a bare link, and its tests'
-    Unicode-wide expressions cost far more than looking for the schema names.
+def _linkify_where_schemas_are_named(md: MarkdownIt) -> None:
+    """Run linkify's core rule only on inline tokens where a text names one of its schemas
+    (`http:`, `//`, `www.` ...): without fuzzy links no other text can hold a bare link,
+    and linkify-it's tests (Unicode-wide expressions) cost far more than finding the names.
 
-    A text token is a piece of its inline token's source, so this holds for both tests.
+    An inline token qualifies when its source and one of its text children name a schema;
+    the rule tests only those children, so the links it finds are the same.
     """
+    linkify: Any = md.linkify
     if linkify._opts.get("fuzzy_link") or linkify._opts.get("fuzzy_email"):
         return
-    names = [re.escape(name) for name in linkify._compiled if name]
-    schemas = re.compile("|".join(names), re.IGNORECASE)
-    # The first of the pretest's alternatives, and the one that passes where a schema is
-    # named: tried alone first, it spares scanning the text for a fuzzy host.
-    schema_test = re.compile(linkify.re["schema_test"], re.IGNORECASE)
-    pretest, test = linkify.pretest, linkify.test
+    names = tuple(name.lower() for name in linkify._compiled if name)
+    schemas = re.compile("|".join(re.escape(name) for name in names), re.IGNORECASE)
 
-    def quick_pretest(text: str) -> bool:
-        if schemas.search(text) is None:
-            return False
-        return schema_test.search(text) is not None or bool(pretest(text))
+    def names_schema(text: str) -> bool:
+        if text.isascii():  # ASCII folds case as the expression does: plain searches will do
+            lowered = text.lower()
+            return any(name in lowered for name in names)
+        return schemas.search(text) is not None
+
+    test = linkify.test
 
     def quick_test(text: str) -> bool:
-        return schemas.search(text) is not None and bool(test(text))
+        return names_schema(text) and bool(test(text))
 
-    linkify.pretest = quick_pretest
     linkify.test = quick_test
+
+    def may_hold_link(token: Token) -> bool:
+        if token.type != "inline" or not names_schema(token.content):
+            return False
+        children = token.children or ()
+        return any(child.type == "text" and names_schema(child.content) for child in children)
+
+    def linkify_where_named(state: StateCore) -> None:
+        named = [token for token in state.tokens if may_hold_link(token)]
+        if not named:
+            return
+        tokens = state.tokens
+        state.tokens = named
+        try:
+            core_linkify(state)
+        finally:
+            state.tokens = tokens
+
+    md.core.ruler.at("linkify", linkify_where_named)
 
 
 # Where GFM lets a `www.` link start besides whitespace and the start of the text.
