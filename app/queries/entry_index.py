@@ -12,6 +12,10 @@ date window is one contiguous range. Oldest first keeps positions ascending with
 post by reordering inside the post groups a page touches. About 10 bytes per entry
 plus 4 per posting: 10-20 MB for 300,000 entries. Building it reads the tables once in
 one snapshot (about 2 s at that size), off the request path for large databases.
+
+Each index also keeps the entries' spliced answers it has served (`AnswerCache`, up to
+ANSWER_BYTES): they cannot change within a content version, and a page of kept answers
+needs no database read at all.
 """
 
 import bisect
@@ -60,6 +64,13 @@ QUIET_SECONDS = 8.0
 BUSY_REBUILD_SECONDS = 60.0
 # Posting lists of declared-field filters kept per index (4 bytes per matching entry).
 FIELD_POSTINGS = 128
+# Entry answers (spliced JSON) kept per index: reading a page's rows from SQLite and
+# splicing them cost two thirds of an uncached page. 64 MB holds about 80,000 entries of
+# the benchmark corpus (all of them would take some 230 MB); the first kept go first.
+ANSWER_BYTES = 64 * 2**20
+# What keeping one answer costs beside its bytes (the bytes object, its sort key, a tuple
+# and a dict slot), counted against ANSWER_BYTES.
+_ANSWER_OVERHEAD = 250
 # SQLite calls a LoopReader's time check every this many virtual machine steps, as
 # `app.db.time_limit` does the pooled connections'.
 _PROGRESS_STEPS = 10_000
@@ -101,6 +112,7 @@ class EntryIndex:
         self.posts = posts
         self.any_drafts = bool(drafts.any())
         self._splicer: Splicer | None = None
+        self._answers = AnswerCache(None, ANSWER_BYTES)
         self._posts_dense: tuple[NDArray[np.int64], NDArray[np.intp]] | None = None
         self._field_postings: dict[Hashable, Ranks] = {}
 
@@ -110,6 +122,32 @@ class EntryIndex:
         if found is None or found.template != edit_url_template:
             found = self._splicer = Splicer(self.posts, self.aliases, edit_url_template)
         return found
+
+    def answers(
+        self,
+        ids: list[int],
+        edit_url_template: str | None,
+        read_rows: Callable[[list[int]], list[tuple[Any, ...]]],
+    ) -> list[tuple[bytes, EntryKey]] | None:
+        """Entries `ids` as /entries answers them (JSON, with their sort keys), in order.
+
+        Answers kept from earlier pages are reused (they cannot change within a content
+        version); `read_rows` reads the stored pieces of the others. None when a row has
+        no document yet.
+        """
+        kept = self._answers
+        if kept.template != edit_url_template:
+            kept = self._answers = AnswerCache(edit_url_template, ANSWER_BYTES)
+        found = kept.lookup(ids)
+        missing = [entry_id for entry_id, answer in zip(ids, found, strict=True) if answer is None]
+        if not missing:
+            return found  # type: ignore[return-value]
+        fresh = _spliced(read_rows(missing), self.splicer(edit_url_template), missing)
+        if fresh is None:
+            return None
+        kept.keep(missing, fresh)
+        spliced = iter(fresh)
+        return [answer if answer is not None else next(spliced) for answer in found]
 
     @staticmethod
     def supports(filters: EntryFilters) -> bool:
@@ -265,6 +303,34 @@ class EntryIndex:
         head = candidates[:end]
         order = np.lexsort((self.positions[head], self.post_ids[head], self.days[head]))
         return head[order][:wanted]
+
+
+class AnswerCache:
+    """Spliced entry answers of one index and edit URL template, up to a byte budget."""
+
+    def __init__(self, template: str | None, budget: int) -> None:
+        self.template = template
+        self.budget = budget
+        self.size = 0
+        self._kept: dict[int, tuple[bytes, EntryKey]] = {}
+        self._lock = threading.Lock()  # the search route splices in the threadpool too
+
+    def lookup(self, ids: list[int]) -> list[tuple[bytes, EntryKey] | None]:
+        """The kept answer of each of `ids`, None where there is none."""
+        get = self._kept.get
+        return [get(entry_id) for entry_id in ids]
+
+    def keep(self, ids: list[int], answers: list[tuple[bytes, EntryKey]]) -> None:
+        """Keep the answers of `ids`, dropping the oldest kept beyond the budget."""
+        kept = self._kept
+        with self._lock:
+            for entry_id, answer in zip(ids, answers, strict=True):
+                if entry_id not in kept:
+                    kept[entry_id] = answer
+                    self.size += len(answer[0]) + _ANSWER_OVERHEAD
+            while self.size > self.budget and kept:
+                oldest = next(iter(kept))
+                self.size -= len(kept.pop(oldest)[0]) + _ANSWER_OVERHEAD
 
 
 def _slice(ranks: Ranks, low: int, high: int) -> Ranks:
@@ -564,8 +630,8 @@ def page_answers(
     """
     if not ids:
         return []
-    rows = _page_rows(conn.connection.driver_connection, conn.dialect.paramstyle, ids)
-    return _spliced(rows, index, ids, edit_url_template)
+    driver, style = conn.connection.driver_connection, conn.dialect.paramstyle
+    return index.answers(ids, edit_url_template, lambda missing: _page_rows(driver, style, missing))
 
 
 def loop_page_answers(
@@ -574,7 +640,7 @@ def loop_page_answers(
     """`page_answers` in a `LoopReader` snapshot."""
     if not ids:
         return []
-    return _spliced(_page_rows(conn, "qmark", ids), index, ids, edit_url_template)
+    return index.answers(ids, edit_url_template, lambda missing: _page_rows(conn, "qmark", missing))
 
 
 def loop_version(conn: sqlite3.Connection) -> int | None:
@@ -584,11 +650,10 @@ def loop_version(conn: sqlite3.Connection) -> int | None:
 
 
 def _spliced(
-    rows: list[tuple[Any, ...]], index: EntryIndex, ids: list[int], edit_url_template: str | None
+    rows: list[tuple[Any, ...]], splicer: Splicer, ids: list[int]
 ) -> list[tuple[bytes, EntryKey]] | None:
     """The rows as answers in the order of `ids`; None when one is missing or has no doc."""
     by_id = {row[0]: row for row in rows}
-    splicer = index.splicer(edit_url_template)
     answers: list[tuple[bytes, EntryKey]] = []
     for entry_id in ids:
         row = by_id.get(entry_id)
