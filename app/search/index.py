@@ -56,7 +56,8 @@ HEAD = 1024
 # about 70 MB (9.5 million entries at 4 bytes, bitmaps of the common words, repeats).
 # Least recently used words leave first.
 MEMORY_BUDGET = 128 * 2**20
-# Entries probed in the first step of a length-order walk (each next step doubles).
+# Entries probed in the first step of a length-order walk (each next step doubles); a
+# multiple of 8, so that every step starts on a byte of the length-order bitmaps.
 WALK_STEP = 4096
 # Words in at least one entry in this many get a bitmap (N/8 bytes) for fast ANDs.
 BITMAP_SHARE = 64
@@ -75,6 +76,10 @@ class Postings:
     repeated: Ranks  # the ranks holding the term more than once (sorted) ...
     repeats: NDArray[np.float64]  # ... and how often
     repeated_bits: NDArray[np.uint8]  # `repeated` as a bitmap, for common words only
+    # The ranks holding the term exactly once as a bitmap over the shortest-first order
+    # (`SearchIndex.by_length`), for common words only: a length-order walk ANDs a
+    # window of these instead of probing each rank it meets.
+    once_by_length: NDArray[np.uint8]
     idf: float
     head: Ranks  # the best HEAD ranks in answer order (score desc, id asc)
     head_scores: Scores
@@ -88,7 +93,8 @@ class Postings:
     def nbytes(self) -> int:
         """Memory held by the arrays."""
         arrays = (self.ranks, self.bits, self.repeated, self.repeats, self.repeated_bits)
-        return sum(array.nbytes for array in arrays) + self.head.nbytes + self.head_scores.nbytes
+        held = sum(array.nbytes for array in arrays) + self.once_by_length.nbytes
+        return held + self.head.nbytes + self.head_scores.nbytes
 
     def holds(self, ranks: Ranks) -> Mask:
         """For each of `ranks`, whether it holds the term."""
@@ -221,43 +227,69 @@ class SearchIndex:
         the next length could score, no entry further on can enter the page.
         """
 
-        def matching(ranks: Ranks) -> Ranks:
-            return _matching(ranks, include, exclude, keep)
-
-        def scored(ranks: Ranks) -> Scores:
-            return self._scores(ranks, include)
-
         # Entries repeating a word (a bitmap each: every word here is a common one).
-        repeating = np.unique(np.concatenate([matching(term.repeated) for term in include]))
+        repeating = np.unique(
+            np.concatenate([_matching(term.repeated, include, exclude, keep) for term in include])
+        )
         ranks = [repeating]
-        scores = [scored(repeating)]
+        scores = [self._scores(repeating, include)]
         order = self.by_length
         start, step = 0, WALK_STEP
         while start < len(order):
-            probes = order[start : start + step]
+            met = self._met_once(include, exclude, keep, start, start + step)
             start += step
             step *= 2
-            met = matching(probes)
-            for term in include:
-                met = met[~_probe(term.repeated_bits, met)]
             ranks.append(met)
-            scores.append(scored(met))
+            scores.append(self._once_scores(met, include))
             found = sum(len(part) for part in ranks)
             if found < wanted or start >= len(order):
                 continue
             best, best_scores = self._best(np.concatenate(ranks), np.concatenate(scores), wanted)
             ranks, scores = [best], [best_scores]
             # The best an entry not met yet can score: each word once, at the next length
-            # (if that entry repeats a word, this overestimates, which only walks on).
-            ceiling = scored(order[start : start + 1])[0]
+            # (every entry repeating a word is scored already).
+            ceiling = self._once_scores(order[start : start + 1], include)[0]
             if best_scores[-1] > ceiling:
                 break
         return self._answers(*self._best(np.concatenate(ranks), np.concatenate(scores), wanted))
 
+    def _met_once(
+        self,
+        include: list[Postings],
+        exclude: list[Postings],
+        keep: Callable[[Ranks], Mask],
+        start: int,
+        stop: int,
+    ) -> Ranks:
+        """The ranks at walk positions [start, stop) holding every `include` word exactly
+        once, no `exclude` word, and passing `keep`, in walk order.
+
+        `start` is a multiple of 8 (a byte of the bitmaps); positions past the last rank
+        are never set, as `np.packbits` pads with zero bits.
+        """
+        low, high = start // 8, (stop + 7) // 8
+        window = include[0].once_by_length[low:high].copy()
+        for term in include[1:]:
+            window &= term.once_by_length[low:high]
+        positions = np.flatnonzero(np.unpackbits(window)) + start
+        met = self.by_length[positions[positions < stop]]
+        for term in exclude:
+            if len(met):
+                met = met[~term.holds(met)]
+        return met[keep(met)] if len(met) else met
+
+    def _once_scores(self, ranks: Ranks, include: list[Postings]) -> Scores:
+        """`_scores` of ranks holding each word once (the same sums, without the lookups)."""
+        once = np.ones(len(ranks), dtype=np.float64)
+        total = np.zeros(len(ranks), dtype=np.float64)
+        for term in include:
+            total = total + self._contribution(term.idf, once, ranks)
+        return total
+
     def _answers(self, ranks: Ranks, scores: Scores) -> list[Ranked]:
         """A page of ranks and their scores as entry ids and scores."""
-        ids = self.entries.ids[ranks]
-        return [Ranked(int(i), float(s)) for i, s in zip(ids, scores, strict=True)]
+        ids = self.entries.ids[ranks].tolist()
+        return [Ranked(i, s) for i, s in zip(ids, scores.tolist(), strict=True)]
 
     def _scores(self, ranks: Ranks, include: list[Postings]) -> Scores:
         """bm25 of each rank, its words' terms added in the query's phrase order (as
@@ -347,17 +379,28 @@ class SearchIndex:
         if idf <= 0.0:
             idf = 1e-6
         repeated = freqs > 1
-        bits = repeated_bits = np.empty(0, dtype=np.uint8)
+        bits = repeated_bits = once_by_length = np.empty(0, dtype=np.uint8)
         if len(ranks) * BITMAP_SHARE >= len(self.entries.ids):
             mask = np.zeros(len(self.entries.ids), dtype=np.bool_)
             mask[ranks] = True
             bits = np.packbits(mask)
             mask[ranks[~repeated]] = False
             repeated_bits = np.packbits(mask)
+            mask[:] = False
+            mask[ranks[~repeated]] = True
+            once_by_length = np.packbits(mask[self.by_length])
         scores = self._contribution(idf, freqs, ranks)
         head, head_scores = self._best(ranks, scores, HEAD)
         return Postings(
-            ranks, bits, ranks[repeated], freqs[repeated], repeated_bits, idf, head, head_scores
+            ranks,
+            bits,
+            ranks[repeated],
+            freqs[repeated],
+            repeated_bits,
+            once_by_length,
+            idf,
+            head,
+            head_scores,
         )
 
 
