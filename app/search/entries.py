@@ -84,13 +84,22 @@ def ranked_entries(
 def _with_snippets(
     driver: Any, search: SearchIndex, query: SearchQuery, page: list[Ranked]
 ) -> list[Hit]:
-    """The page's hits with FTS5 snippets made from the page's own texts (read on the
-    SQLite driver connection, in the request's transaction)."""
+    """The page's hits with FTS5 snippets made from the page's own texts (those not kept
+    by the search index read on the SQLite driver connection, in the request's
+    transaction)."""
     if not page:
         return []
-    marks = ",".join("?" * len(page))
-    sql = f"SELECT id, text FROM entries WHERE id IN ({marks})"
-    texts: dict[int, str] = dict(driver.execute(sql, [hit.id for hit in page]).fetchall())
+    ids = [hit.id for hit in page]
+    texts = {
+        i: text for i, text in zip(ids, search.texts.lookup(ids), strict=True) if text is not None
+    }
+    missing = [i for i in ids if i not in texts]
+    if missing:
+        marks = ",".join("?" * len(missing))
+        sql = f"SELECT id, text FROM entries WHERE id IN ({marks})"
+        read: dict[int, str] = dict(driver.execute(sql, missing).fetchall())
+        search.texts.keep(read)
+        texts.update(read)
     kept = [hit for hit in page if hit.id in texts]
     raw = scratch(search.tokenizer).snippets(
         [texts[hit.id] for hit in kept], query.fts5(), SNIPPET_MARKS, SNIPPET_TOKENS

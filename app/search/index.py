@@ -63,6 +63,12 @@ WALK_STEP = 4096
 BITMAP_SHARE = 64
 # Words in at least this many entries are read before any request asks for them.
 PREFETCH_ENTRIES = 200
+# Entry texts kept per content version for the snippets of the pages answered, so that
+# a page's hits are read from SQLite once: 16 MB holds some 50,000 texts of the
+# benchmark corpus (a page of common words returns the same short entries often). Each
+# text also costs about TEXT_OVERHEAD bytes beside its characters; the first kept go first.
+TEXT_BYTES = 16 * 2**20
+TEXT_OVERHEAD = 120
 _UNDATED = -1  # the entry index's date ordinal for undated entries
 _TOKENIZE = re.compile(r"tokenize\s*=\s*'((?:[^']|'')*)'", re.IGNORECASE)
 
@@ -125,6 +131,33 @@ class Ranked:
     score: float
 
 
+class TextCache:
+    """Entry texts of one content version by entry id, up to a byte budget."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.size = 0
+        self._kept: dict[int, str] = {}
+        self._lock = threading.Lock()  # requests on the event loop and in the threadpool
+
+    def lookup(self, ids: list[int]) -> list[str | None]:
+        """The kept text of each of `ids`, None where there is none."""
+        get = self._kept.get
+        return [get(entry_id) for entry_id in ids]
+
+    def keep(self, texts: dict[int, str]) -> None:
+        """Keep `texts` (entry id to text), dropping the first kept beyond the budget."""
+        kept = self._kept
+        with self._lock:
+            for entry_id, text in texts.items():
+                if entry_id not in kept:
+                    kept[entry_id] = text
+                    self.size += len(text) + TEXT_OVERHEAD
+            while self.size > self.budget and kept:
+                first = next(iter(kept))
+                self.size -= len(kept.pop(first)) + TEXT_OVERHEAD
+
+
 class SearchIndex:
     """Document lengths of one content version and the postings of the words asked for."""
 
@@ -145,6 +178,7 @@ class SearchIndex:
         self.tokenizer = tokenizer
         # Every rank, shortest entry first: the order entries holding words once score in.
         self.by_length: Ranks = np.lexsort((np.arange(len(lengths)), lengths)).astype(np.int32)
+        self.texts = TextCache(TEXT_BYTES)
         self._terms: OrderedDict[str, Postings] = OrderedDict()
         self._held = 0
         self._lock = threading.Lock()
