@@ -15,7 +15,7 @@ import re
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, ClassVar, Literal, get_origin
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from fastapi import Depends, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -124,6 +124,8 @@ def text_value(param: str, value: str) -> str:
 
 def _values(param: str, values: list[str]) -> tuple[str, ...]:
     """Repeated parameter values, trimmed, case-folded, without empties; bounded in number."""
+    if not values:
+        return ()
     if len(values) > MAX_VALUES:
         raise InvalidParameter(param, f"at most {MAX_VALUES} values")
     cleaned = tuple(dict.fromkeys(v.strip().lower() for v in values if v.strip()))
@@ -270,11 +272,12 @@ async def entry_filters(
 ) -> EntryFilters:
     """The filters every list shares, `q` included."""
     query = text_value("q", q.strip()) if q and q.strip() else None
-    if query is not None:
-        try:
-            parse_search(query)
-        except SearchSyntaxError as error:
-            raise InvalidParameter("q", str(error)) from None
+    if query is None:
+        return scope if scope.q is None else replace(scope, q=None)
+    try:
+        parse_search(query)
+    except SearchSyntaxError as error:
+        raise InvalidParameter("q", str(error)) from None
     return replace(scope, q=query)
 
 
@@ -510,7 +513,7 @@ _NOT_IN_SCOPE = {"cursor", "count", "facets"}
 
 def _scope(request: Request) -> str:
     """The route and the parameters that decide the items: a cursor is valid only for these."""
-    params = sorted((k, v) for k, v in request.query_params.multi_items() if k not in _NOT_IN_SCOPE)
+    params = sorted((k, v) for k, v in query_items(request) if k not in _NOT_IN_SCOPE)
     return hashlib.blake2b(
         json.dumps([url_path(request), params]).encode(), digest_size=8
     ).hexdigest()
@@ -518,6 +521,23 @@ def _scope(request: Request) -> str:
 
 # Characters `request.url` escapes in the path or reads as the fragment's start.
 _UNPLAIN_PATH = re.compile(r"[?#\\]")
+
+
+# A query string that parsing and `urlencode` give back unchanged: names and values of
+# the characters `quote_plus` keeps, each name with an `=`.
+_PLAIN_QUERY = re.compile(
+    rb"[A-Za-z0-9_.~-]+=[A-Za-z0-9_.~-]*(?:&[A-Za-z0-9_.~-]+=[A-Za-z0-9_.~-]*)*"
+)
+
+
+def query_items(request: Request) -> list[tuple[str, str]]:
+    """`request.query_params.multi_items()`; a plain query string (no escapes) is split
+    without the parser, which gives the same pairs for it."""
+    raw: bytes = request.scope.get("query_string", b"")
+    if _PLAIN_QUERY.fullmatch(raw):
+        pairs = (pair.partition("=") for pair in raw.decode("ascii").split("&"))
+        return [(name, value) for name, _, value in pairs]
+    return request.query_params.multi_items()
 
 
 def url_path(request: Request) -> str:
@@ -620,12 +640,44 @@ def next_url(request: Request, response: Response, token: str | None) -> str | N
     """The next page's URL, also sent as an RFC 8288 `Link` header."""
     if token is None:
         return None
-    # What `request.url.include_query_params(cursor=token)` gives, from the parameters the
-    # request already parsed: the cursor replaced, at the end.
-    params = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
-    url = str(request.url.replace(query=urlencode([*params, ("cursor", token)])))
+    url = _plain_next_url(request, token)
+    if url is None:
+        # What `request.url.include_query_params(cursor=token)` gives, from the parameters
+        # the request already parsed: the cursor replaced, at the end.
+        params = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
+        url = str(request.url.replace(query=urlencode([*params, ("cursor", token)])))
     response.headers["Link"] = f'<{url}>; rel="next"'
     return url
+
+
+# `request.url` without its query, per scheme, server, path and Host header (a page's
+# next URL is that and its new query: `urlunsplit` adds "?" and the query).
+_URL_BASES: dict[tuple[Any, ...], str] = {}
+_URL_BASES_KEPT = 64
+
+
+def _plain_next_url(request: Request, token: str) -> str | None:
+    """`next_url`'s URL without parsing and encoding the query again when it is plain (the
+    same string, the cursor replaced at the end), or None."""
+    scope = request.scope
+    raw: bytes = scope.get("query_string", b"")
+    if not _PLAIN_QUERY.fullmatch(raw):
+        return None
+    host = None
+    for name, value in scope["headers"]:
+        if name == b"host":
+            host = value
+            break
+    server = scope.get("server")  # a list from some servers
+    key = (scope.get("scheme"), tuple(server) if server else None, scope["path"], host)
+    base = _URL_BASES.get(key)
+    if base is None:
+        base = str(request.url.replace(query=""))
+        if len(_URL_BASES) >= _URL_BASES_KEPT:
+            _URL_BASES.clear()
+        _URL_BASES[key] = base
+    kept = [part for part in raw.decode("ascii").split("&") if not part.startswith("cursor=")]
+    return f"{base}?{'&'.join([*kept, 'cursor=' + quote_plus(token)])}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from fastapi import Request, Response
 
-from app.api.deps import scope_filters
+from app.api.deps import query_items, scope_filters
 from app.queries.entries import EntryFilters
 
 QuickLane = Callable[[Request], Awaitable[Response | None]]
@@ -59,7 +59,7 @@ def read_query(
     found_lists: dict[str, list[str]] = {name: [] for name in lists}
     found_single: dict[str, str] = {}
     prefixed: list[tuple[str, str]] = []
-    for name, value in request.query_params.multi_items():
+    for name, value in query_items(request):
         if name in found_lists:
             found_lists[name].append(value)
         elif name in single and name not in found_single:

@@ -562,7 +562,9 @@ class LoopReader:
     def version(self) -> int | None:
         """The newest committed content version, or None when it cannot be read at once."""
         try:
-            row = self._connection().execute(_VERSION_SQL).fetchone()
+            conn = self._connection()
+            self._deadline = 0.0  # one row: no time limit
+            row = conn.execute(_VERSION_SQL).fetchone()
         except sqlite3.Error:
             self.close()  # opened again at the next read
             return None

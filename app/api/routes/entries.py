@@ -204,8 +204,12 @@ async def quick_entries(request: Request) -> Response | None:
     try:
         scope = await public_scope(query)
         filters = await entry_filters(scope, q)
-        pages = await paging(request, limit, cursor, sort)  # type: ignore[arg-type]
-        after, _ = _cursor_key(pages)
+        # A first page's cursor scope only signs the next page's cursor: it is worked out
+        # after the 304 check. A cursor given is checked before it.
+        pages = None
+        if cursor is not None:
+            pages = await paging(request, limit, cursor, sort)  # type: ignore[arg-type]
+            _cursor_key(pages)
     except InvalidParameter:
         return None
     if not EntryIndex.supports(filters):  # before reading the schema: no connection held
@@ -213,9 +217,23 @@ async def quick_entries(request: Request) -> Response | None:
     given = request.headers.get("if-none-match")
     reader: LoopReader | None = request.app.state.loop_reader
     if reader is not None and not query.prefixed:
-        answer = _from_loop_reader(request, reader, filters, pages, after, count, given)
-        if answer is not None:
-            return answer
+        found = _loop_index(request, reader, given)
+        if found is not None:
+            index, etag = found
+            pages = pages or await paging(request, limit, None, sort)  # type: ignore[arg-type]
+            after, _ = _cursor_key(pages)
+            answer = _index_page(
+                request,
+                public_response(etag),
+                index,
+                filters,
+                pages,
+                after,
+                count,
+                partial(_loop_answers, request, reader, index),
+            )
+            if answer is not None:
+                return answer
     async with _connection(request) as conn:
         if query.prefixed:
             # Declared-field filters, checked as `data_filters` does (any error: the
@@ -232,46 +250,46 @@ async def quick_entries(request: Request) -> Response | None:
         etag = etag_for(version, PUBLIC, url_path(request), url_query(request))
         if not_modified(etag, given):
             raise NotModified(etag)
+        pages = pages or await paging(request, limit, None, sort)  # type: ignore[arg-type]
+        after, _ = _cursor_key(pages)
         return _from_index(request, public_response(etag), conn, filters, pages, after, count)
 
 
-def _from_loop_reader(
-    request: Request,
-    reader: LoopReader,
-    filters: EntryFilters,
-    paging: Paging,
-    after: EntryKey | None,
-    count: bool,
-    if_none_match: str | None,
-) -> Response | None:
-    """The page (or its 304) read on the event loop's own SQLite connection.
+def _loop_index(
+    request: Request, reader: LoopReader, if_none_match: str | None
+) -> tuple[EntryIndex, str] | None:
+    """The index of the newest content version and the answer's ETag (a 304 when current),
+    read on the event loop's own SQLite connection.
 
     None when that connection cannot answer at once, or the index is not the one of the
     version it reads: the pooled way then answers, building the index if need be.
     """
+    version = reader.version()
+    if version is None:
+        return None
+    etag = etag_for(version, PUBLIC, url_path(request), url_query(request))
+    if not_modified(etag, if_none_match):
+        raise NotModified(etag)
     holder: IndexHolder = request.app.state.entry_index
+    index = holder.get(None, version)
+    if index is None:
+        return None
+    request.state.content_version = version
+    return index, etag
+
+
+def _loop_answers(
+    request: Request, reader: LoopReader, index: EntryIndex, ids: list[int]
+) -> list[tuple[bytes, EntryKey]] | None:
+    """The page's entries as JSON, read in one snapshot of the loop's connection of the
+    index's content version (those the index keeps are not read again). None when the
+    database moved on to another version or cannot answer at once: the pooled way then
+    answers."""
     try:
         with reader.snapshot() as db:
-            version = loop_version(db)
-            if version is None:
+            if loop_version(db) != index.version:
                 return None
-            etag = etag_for(version, PUBLIC, url_path(request), url_query(request))
-            if not_modified(etag, if_none_match):
-                raise NotModified(etag)
-            index = holder.get(None, version)
-            if index is None:
-                return None
-            request.state.content_version = version
-            return _index_page(
-                request,
-                public_response(etag),
-                index,
-                filters,
-                paging,
-                after,
-                count,
-                lambda ids: entry_answers(request, db, index, ids),
-            )
+            return entry_answers(request, db, index, ids)
     except sqlite3.Error:
         reader.close()
         return None
