@@ -2,7 +2,7 @@
 
 import re
 from functools import lru_cache
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import urlsplit
 
 LINK_SCHEMES = {"http", "https", "mailto"}
 
@@ -80,6 +80,13 @@ def host_of(url: str) -> str | None:
     return host[4:] if host.startswith("www.") else host
 
 
+# An http(s) address whose host is plain ASCII labels (no user, port or brackets), in
+# ASCII without the tabs and line breaks urlsplit drops: path and query read straight off.
+_PLAIN_ADDRESS = re.compile(
+    r"[A-Za-z]+://([A-Za-z0-9.-]+)(/[^?#\t\r\n]*)?(?:[?]([^#\t\r\n]*))?(?:#[^\t\r\n]*)?"
+)
+
+
 @lru_cache(maxsize=4096)
 def link_facts(url: str) -> tuple[str | None, str, str]:
     """The host, kind and key of a storable target, worked out once per address (posts
@@ -88,7 +95,13 @@ def link_facts(url: str) -> tuple[str | None, str, str]:
     if scheme not in ("http", "https") or url != url.strip():
         host = host_of(url)
         return host, kind_of(url, host), url_key(url)
-    # An http(s) address as written: split once for all three answers.
+    plain = _PLAIN_ADDRESS.fullmatch(url) if url.isascii() else None
+    if plain is not None:
+        # What urlsplit would give, without its general parsing.
+        host = plain.group(1).lower().removeprefix("www.")
+        path, query = plain.group(2) or "", plain.group(3) or ""
+        return host, _kind_of_address(path, host), _address_key(path, query, host, None)
+    # Any other http(s) address as written: split once for all three answers.
     try:
         parts = urlsplit(url)
         host = parts.hostname
@@ -98,7 +111,7 @@ def link_facts(url: str) -> tuple[str | None, str, str]:
         return None, "article", url
     host = host.removeprefix("www.")
     try:
-        key = _address_key(parts, host, parts.port)
+        key = _address_key(parts.path, parts.query, host, parts.port)
     except ValueError:  # a port that is no number: the key is the address as written
         key = url
     return host, _kind_of_address(parts.path, host), key
@@ -149,18 +162,18 @@ def url_key(url: str) -> str:
         return text
     if not host:
         return text
-    return _address_key(parts, host.removeprefix("www."), port)
+    return _address_key(parts.path, parts.query, host.removeprefix("www."), port)
 
 
-def _address_key(parts: SplitResult, host: str, port: int | None) -> str:
-    """url_key of an http(s) address split into `parts`, its host without `www.`."""
-    path = parts.path.rstrip("/")
+def _address_key(path: str, query: str, host: str, port: int | None) -> str:
+    """url_key of an http(s) address with this path and query, its host without `www.`."""
+    path = path.rstrip("/")
     if host in ("arxiv.org", "export.arxiv.org") and (paper := _ARXIV_PATH.fullmatch(path)):
         host, path = "arxiv.org", f"/abs/{paper.group(1)}"
     netloc = host if port in (None, 80, 443) else f"{host}:{port}"
     kept = [
         pair
-        for pair in parts.query.split("&")
+        for pair in query.split("&")
         if pair and not _TRACKING.fullmatch(pair.partition("=")[0].lower())
     ]
     return f"https://{netloc}{path}" + (f"?{'&'.join(kept)}" if kept else "")
