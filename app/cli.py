@@ -243,6 +243,14 @@ def serve(
             "(LEARNLOG_READER=true does the same).",
         ),
     ] = False,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            "--access-log/--no-access-log",
+            help="Log one line per request (client, method, path without its query, status); "
+            "--no-access-log when a proxy in front logs them already.",
+        ),
+    ] = True,
 ) -> None:
     """Serve a folder of Markdown logs as a JSON API (docs at /docs), ingesting it first.
 
@@ -289,10 +297,15 @@ def serve(
                 port=port,
                 reload=True,
                 timeout_keep_alive=KEEP_ALIVE_SECONDS,
+                access_log=access_log,
             )
         else:
             uvicorn.run(
-                create_app(settings), host=host, port=port, timeout_keep_alive=KEEP_ALIVE_SECONDS
+                create_app(settings),
+                host=host,
+                port=port,
+                timeout_keep_alive=KEEP_ALIVE_SECONDS,
+                access_log=access_log,
             )
 
 
