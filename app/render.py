@@ -117,13 +117,14 @@ def _linkify_where_schemas_are_named(md: MarkdownIt) -> None:
     linkify: Any = md.linkify
     if linkify._opts.get("fuzzy_link") or linkify._opts.get("fuzzy_email"):
         return
-    names = tuple(name.lower() for name in linkify._compiled if name)
-    schemas = re.compile("|".join(re.escape(name) for name in names), re.IGNORECASE)
+    names = "|".join(re.escape(name.lower()) for name in linkify._compiled if name)
+    schemas = re.compile(names, re.IGNORECASE)
+    lowered_schemas = re.compile(names)
 
     def names_schema(text: str) -> bool:
-        if text.isascii():  # ASCII folds case as the expression does: plain searches will do
-            lowered = text.lower()
-            return any(name in lowered for name in names)
+        # ASCII folds case as the expression does: lowered, the names match as written.
+        if text.isascii():
+            return lowered_schemas.search(text.lower()) is not None
         return schemas.search(text) is not None
 
     test = linkify.test
@@ -133,14 +134,16 @@ def _linkify_where_schemas_are_named(md: MarkdownIt) -> None:
 
     linkify.test = quick_test
 
-    def may_hold_link(token: Token) -> bool:
-        if token.type != "inline" or not names_schema(token.content):
+    def may_hold_link(inline: Token) -> bool:
+        if not names_schema(inline.content):
             return False
-        children = token.children or ()
-        return any(child.type == "text" and names_schema(child.content) for child in children)
+        for child in inline.children or ():
+            if child.type == "text" and names_schema(child.content):
+                return True
+        return False
 
     def linkify_where_named(state: StateCore) -> None:
-        named = [token for token in state.tokens if may_hold_link(token)]
+        named = [token for token in state.tokens if token.type == "inline" and may_hold_link(token)]
         if not named:
             return
         tokens = state.tokens
