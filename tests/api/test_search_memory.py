@@ -28,7 +28,7 @@ def test_distinct_ranks_are_numpys_unique(size: int) -> None:
 
 
 def test_a_search_asked_again_answers_the_same_from_kept_texts(seeded: TestClient) -> None:
-    params = {"q": "mixtral", "limit": 50}
+    params = {"q": "mixtral", "limit": "50"}
     first = seeded.get("/search", params=params)
     again = seeded.get("/search", params=params)
     assert first.status_code == again.status_code == 200
