@@ -6,14 +6,16 @@ read back), and every transaction that changes content bumps the content version
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    JSON,
     Connection,
     Engine,
     Table,
@@ -27,10 +29,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.types import TypeEngine
 
 from app.entry_docs import build_doc, domain_path
 from app.ingest import PARSER_VERSION, fulltext
-from app.ingest.identity import stable_id
+from app.ingest.identity import stable_id, stable_ids
 from app.ingest.problems import Problem, escaped
 from app.models import (
     ALIASES,
@@ -301,47 +304,16 @@ class Writer:
 
     # -- content -----------------------------------------------------------------------
 
-    def replace_posts(self, root: str, posts: Sequence[PostWrite]) -> dict[str, str]:
-        """Swap posts' rows for freshly parsed ones; return {path: reason} for refused posts.
+    @contextlib.contextmanager
+    def publish_step(self, root: str) -> Iterator[PublishStep]:
+        """One transaction (one content version) that posts of folder `root` are added to
+        group by group as they are parsed; committed when the block ends without error.
 
-        All posts go in one transaction (readers see each post whole, before or after);
-        if the database refuses any row, each post is retried in a transaction of its
-        own so that one bad post cannot keep the others out.
+        Readers see the step whole or not at all, and the writing process holds only the
+        group being added, not every post of the step.
         """
-        try:
-            with self.engine.begin() as conn:
-                version = _bump(conn)
-                ids = [post.post_id for post in posts]
-                created = dict(
-                    conn.execute(
-                        select(POSTS.c.id, POSTS.c.created_version).where(POSTS.c.id.in_(ids))
-                    ).all()
-                )
-                conn.execute(delete(DELETED_POSTS).where(DELETED_POSTS.c.post_id.in_(ids)))
-                fulltext.forget(conn, ids)
-                # Children cascade; every table then takes a group of posts in one
-                # statement (groups keep the rows built at once, and so memory, bounded).
-                conn.execute(delete(POSTS).where(POSTS.c.id.in_(ids)))
-                for start in range(0, len(posts), _POSTS_PER_STATEMENT):
-                    rows = _Rows()
-                    for post in posts[start : start + _POSTS_PER_STATEMENT]:
-                        created_at = created.get(post.post_id, version)
-                        rows.posts.append(_post_row(root, post, version, created_at))
-                        rows.fields.extend(post.field_rows)
-                        rows.add_children(post.post_id, post.parsed)
-                    self._insert_rows(conn, rows)
-                self._insert_note_rows(conn, root, posts)
-                hold_scheduled(conn, posts, now=_utcnow())
-                fulltext.index(conn, ids)
-            return {}
-        except SQLAlchemyError as error:
-            if len(posts) == 1:
-                detail = str(getattr(error, "orig", None) or error).splitlines()[0]
-                return {posts[0].path: f"the database refused the post: {detail}"}
-        refused: dict[str, str] = {}
-        for post in posts:
-            refused.update(self.replace_posts(root, [post]))
-        return refused
+        with self.engine.connect() as conn, _bulk_settings(conn), conn.begin():
+            yield PublishStep(self, conn, root, _bump(conn))
 
     def delete_posts(self, post_ids: Iterable[int]) -> None:
         """Remove posts whose files are gone (rows below them cascade)."""
@@ -530,6 +502,64 @@ class Writer:
             )
 
 
+class PublishStep:
+    """Posts being written in one open transaction (Writer.publish_step)."""
+
+    def __init__(self, writer: Writer, conn: Connection, root: str, version: int) -> None:
+        self.writer = writer
+        self.conn = conn
+        self.root = root
+        self.version = version
+
+    def add(self, posts: Sequence[PostWrite]) -> dict[str, str]:
+        """Swap posts' rows for freshly parsed ones; return {path: reason} for refused posts.
+
+        The group goes in under a savepoint; if the database refuses any row, each post is
+        retried under a savepoint of its own, so that one bad post cannot keep the others
+        out and no post is ever stored in part.
+        """
+        if not posts:
+            return {}
+        try:
+            with self.conn.begin_nested():
+                self._replace(posts)
+            return {}
+        except SQLAlchemyError as error:
+            if len(posts) == 1:
+                detail = str(getattr(error, "orig", None) or error).splitlines()[0]
+                return {posts[0].path: f"the database refused the post: {detail}"}
+        refused: dict[str, str] = {}
+        for post in posts:
+            refused.update(self.add([post]))
+        return refused
+
+    def _replace(self, posts: Sequence[PostWrite]) -> None:
+        """Delete the posts' old rows (children cascade) and insert the new ones."""
+        conn, root, version = self.conn, self.root, self.version
+        ids = [post.post_id for post in posts]
+        created = dict(
+            conn.execute(
+                select(POSTS.c.id, POSTS.c.created_version).where(POSTS.c.id.in_(ids))
+            ).all()
+        )
+        conn.execute(delete(DELETED_POSTS).where(DELETED_POSTS.c.post_id.in_(ids)))
+        fulltext.forget(conn, ids)
+        conn.execute(delete(POSTS).where(POSTS.c.id.in_(ids)))
+        # Every table takes a group of posts in one statement (groups keep the rows built
+        # at once, and so memory, bounded).
+        for start in range(0, len(posts), _POSTS_PER_STATEMENT):
+            rows = _Rows()
+            for post in posts[start : start + _POSTS_PER_STATEMENT]:
+                created_at = created.get(post.post_id, version)
+                rows.posts.append(_post_row(root, post, version, created_at))
+                rows.fields.extend(post.field_rows)
+                rows.add_children(post.post_id, post.parsed)
+            self.writer._insert_rows(conn, rows)
+        self.writer._insert_note_rows(conn, root, posts)
+        hold_scheduled(conn, posts, now=_utcnow())
+        fulltext.index(conn, ids)
+
+
 @dataclass(slots=True)
 class _Rows:
     """The rows of a batch of posts, by table, gathered before any is inserted."""
@@ -549,9 +579,8 @@ class _Rows:
 
     def add_children(self, post_id: int, parsed: ParsedPost) -> None:
         """Gather the sections, entries, links, tags and categories of one post."""
-        section_ids = {
-            s.position: stable_id("section", post_id, s.position) for s in parsed.sections
-        }
+        positions = [s.position for s in parsed.sections]
+        section_ids = dict(zip(positions, stable_ids("section", post_id, positions), strict=True))
         sections_by_position = {s.position: s for s in parsed.sections}
         headings: dict[int, list[str]] = {}  # heading slugs, outermost first
         for s in parsed.sections:
@@ -582,7 +611,8 @@ class _Rows:
             path.reverse()
             headings[s.position] = path
 
-        entry_ids = [stable_id("entry", post_id, e.key) for e in parsed.entries]
+        entry_ids = stable_ids("entry", post_id, [e.key for e in parsed.entries])
+        link_ids = stable_ids("link", post_id, range(len(parsed.links)))
         entry_links: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for index, link in enumerate(parsed.links):
             entry_id = None
@@ -593,7 +623,7 @@ class _Rows:
                 )
             self.links.append(
                 {
-                    "id": stable_id("link", post_id, index),
+                    "id": link_ids[index],
                     "post_id": post_id,
                     "entry_id": entry_id,
                     "position": index,
@@ -662,24 +692,71 @@ def _insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> 
     columns = ", ".join(f'"{name}"' for name in names)
     marks = ", ".join("?" * len(names))
     values: list[Any] = list(map(itemgetter(*names), rows))
-    binds = [
-        (position, bind)
+    binds: list[tuple[int, Callable[[Any], Any], dict[Any, Any] | None]] = [
+        (position, bind, {} if _repeats(table.c[name].type) else None)
         for position, name in enumerate(names)
         if (bind := table.c[name].type._cached_bind_processor(dialect)) is not None
     ]
     if binds:
         for index, value in enumerate(values):
             bound = list(value)
-            for position, bind in binds:
-                bound[position] = bind(bound[position])
+            for position, process, seen in binds:
+                raw = bound[position]
+                if seen is None:
+                    bound[position] = process(raw)
+                elif (known := seen.get(raw, _UNSEEN)) is not _UNSEEN:
+                    bound[position] = known
+                else:
+                    bound[position] = seen[raw] = process(raw)
             values[index] = tuple(bound)
     conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks})', values)
+
+
+_UNSEEN = object()
+
+
+def _repeats(column_type: TypeEngine[Any]) -> bool:
+    """Whether a column's bound values are worth remembering by value: dates, moments and
+    flags repeat on every entry of a post (thousands of conversions down to one per post);
+    JSON values are not hashable."""
+    return not isinstance(column_type, JSON)
 
 
 def _name(names: dict[str, str | None], slug: str, name: str | None) -> None:
     """Record a term's name: the first one written wins (as rows upserted in order would)."""
     if names.get(slug) is None:
         names[slug] = name
+
+
+# While posts are written on SQLite: pages the write-ahead log may hold before a commit
+# copies them into the database file (the default, 1,000 pages or 4 MB, made nearly every
+# step pay a checkpoint with its fsyncs, rewriting the same index pages again and again),
+# and the page cache in KiB (the default 8 MB holds too little of the tables' indexes
+# past a few thousand posts: each insert then read pages back from the file).
+_STEP_WAL_PAGES = 65_536
+_STEP_CACHE_KIB = 32_768
+
+
+@contextlib.contextmanager
+def _bulk_settings(conn: Connection) -> Iterator[None]:
+    """On SQLite, a larger page cache and a write-ahead log that may grow past the usual
+    checkpoint size while `conn` writes posts; both are restored afterwards, so the run's
+    next commit (its record at the latest) checkpoints everything at once. Durability is
+    unchanged: every commit is in the log, and a crash replays it."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    (pages,) = driver.execute("PRAGMA wal_autocheckpoint").fetchone()
+    (cache,) = driver.execute("PRAGMA cache_size").fetchone()
+    driver.execute(f"PRAGMA wal_autocheckpoint={max(pages, _STEP_WAL_PAGES)}")
+    driver.execute(f"PRAGMA cache_size=-{_STEP_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        driver.execute(f"PRAGMA wal_autocheckpoint={pages}")
+        driver.execute(f"PRAGMA cache_size={cache}")
 
 
 def _bump(conn: Connection) -> int:
