@@ -1,7 +1,7 @@
 """The one Markdown configuration learnlog parses and renders with, and the HTML sanitizer."""
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import nh3
@@ -16,8 +16,8 @@ from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.footnote.index import footnote_ref, footnote_tail
 
-from app.engines import use_site_syntax
-from app.notes.syntax import use_note_syntax
+from app.engines import site_inline_first_chars, use_site_syntax
+from app.notes.syntax import note_inline_first_chars, use_note_syntax
 
 # Deep enough for real outlines; the ingest folds entries far shallower than this, and
 # markdown-it drops whatever lies past it, so the parser reports posts that reach it.
@@ -103,7 +103,64 @@ def new_markdown(dialect: str = "plain", site_url: str = "") -> MarkdownIt:
     md.validateLink = _validate_link  # type: ignore[method-assign]
     md = use_site_syntax(use_note_syntax(md, dialect), dialect, site_url)
     _linkify_where_schemas_are_named(md)
+    _inline_rules_by_first_char(
+        md, {**_FIRST_CHARS, **note_inline_first_chars(dialect), **site_inline_first_chars(dialect)}
+    )
     return md
+
+
+# The characters at which each of markdown-it's inline rules (and the footnote reference
+# rule above) can match: each looks at the character under the cursor before anything else.
+_FIRST_CHARS = {
+    "linkify": ":",
+    "newline": "\n",
+    "escape": "\\",
+    "backticks": "`",
+    "strikethrough": "~",
+    "emphasis": "_*",
+    "link": "[",
+    "image": "!",
+    "autolink": "<",
+    "html_inline": "<",
+    "entity": "&",
+    "footnote_ref": "[",
+}
+# The link label's end: the label scan (parseLinkLabel) stops only where the text rule does.
+_LABEL_END = "]"
+
+
+def _inline_rules_by_first_char(md: MarkdownIt, first_chars: dict[str, str]) -> None:
+    """Try, at each position, only the inline rules that can match at its character (in
+    their order), and let the text rule run on over characters no rule starts at.
+
+    markdown-it tries every rule at every character that stops the text rule, such as
+    `-` and `:`, where almost all of them fail at once. The tokens are the same: a rule
+    not tried would have failed, and text read in one piece or in several is one pending
+    text. Left as it is when a rule's characters are not known.
+    """
+    ruler = md.inline.ruler
+    names = ruler.get_active_rules()
+    rules = ruler.getRules("")
+    if names[:1] != ["text"] or any(name not in first_chars for name in names[1:]):
+        return
+    table: dict[str, list[Callable[[StateInline, bool], bool]]] = {}
+    for name, rule in zip(names[1:], rules[1:], strict=True):
+        for char in first_chars[name]:
+            table.setdefault(char, []).append(rule)
+    by_char = {char: tuple(found) for char, found in table.items()}
+
+    def first_char_rules(state: StateInline, silent: bool) -> bool:
+        found = by_char.get(state.src[state.pos])
+        if found is not None:
+            for rule in found:
+                if rule(state, silent):
+                    return True
+        return False
+
+    ruler.disable(names[1:])
+    ruler.after("text", "first_char_rules", first_char_rules)
+    stops = "".join(sorted(set(by_char) | set(_LABEL_END)))
+    md.inline.terminator_re = re.compile(f"[{re.escape(stops)}]")
 
 
 def _linkify_where_schemas_are_named(md: MarkdownIt) -> None:

@@ -21,6 +21,9 @@ _BLOCK_ALT: RuleOptionsType = {"alt": ["paragraph", "reference", "blockquote", "
 
 InlineRule = Callable[[StateInline, bool], bool]
 
+# The inline rule each engine's dialect adds at `{`.
+_BRACE_RULES = {"jekyll": "liquid", "hugo": "shortcodes"}
+
 
 def use_site_syntax(md: MarkdownIt, dialect: str, site_url: str = "") -> MarkdownIt:
     """Add the rules of `dialect`'s site engine to `md`; `site_url`
@@ -35,11 +38,16 @@ def use_site_syntax(md: MarkdownIt, dialect: str, site_url: str = "") -> Markdow
             {"alt": ["paragraph", "reference", "blockquote"]},
         )
         md.core.ruler.after("template_links", "liquid_in_html", liquid_in_html)
-        _on_brace(md, "liquid", (liquid_inline, ial_inline))
+        _on_brace(md, _BRACE_RULES[dialect], (liquid_inline, ial_inline))
     elif dialect == "hugo":
         md.block.ruler.before("fence", "hugo_lines", hugo_lines, _BLOCK_ALT)
-        _on_brace(md, "shortcodes", (shortcode_inline,))
+        _on_brace(md, _BRACE_RULES[dialect], (shortcode_inline,))
     return md
+
+
+def site_inline_first_chars(dialect: str) -> dict[str, str]:
+    """{inline rule name: the characters it can match at} of the rules use_site_syntax adds."""
+    return {_BRACE_RULES[dialect]: "{"} if dialect in _BRACE_RULES else {}
 
 
 def _on_brace(md: MarkdownIt, name: str, rules: tuple[InlineRule, ...]) -> None:

@@ -46,30 +46,19 @@ _URL_MACROS = frozenset({"youtube", "video", "vimeo", "tweet", "twitter", "bilib
 
 def use_note_syntax(md: MarkdownIt, dialect: str) -> MarkdownIt:
     """Add the note rules of `dialect` to `md` (the Obsidian ones apply to every dialect)."""
-    inline: dict[str, tuple[InlineRule, ...]] = {
-        "[": (_wikilink,),
-        "!": (_wikilink,),
-        "%": (_inline_comment,),
-        "=": (_highlight,),
-    }
     md.block.ruler.before("paragraph", "note_comment", _block_comment)
     md.core.ruler.after("block", "callouts", _callouts)
     md.core.ruler.after("callouts", "block_ids", _block_ids)
-    if dialect in NOTE_DIALECTS:
-        inline["#"] = (_inline_tag,)
     if dialect == "logseq":
         # A Logseq page is an outline: a tab-indented bullet is a nested block, never an
         # indented code block (Logseq writes code in fences only).
         md.disable("code")
         md.block.ruler.before("paragraph", "property_lines", _property_lines)
         md.core.ruler.before("block_ids", "properties", _properties)
-        inline["["] = (_wikilink, _labelled_ref)
-        inline["("] = (_block_ref,)
-        inline["{"] = (_macro,)
         md.inline.add_terminator_char("(")
     # One rule for all: the inline parser tries every rule at every terminator character
     # (`-`, `*`, `:` ...), so one dictionary lookup is all a blog's text pays.
-    md.inline.ruler.before("linkify", "note_syntax", _dispatch(inline))
+    md.inline.ruler.before("linkify", "note_syntax", _dispatch(_inline_rules(dialect)))
     md.add_render_rule("wikilink", _render_wikilink)
     md.add_render_rule("note_tag", _render_tag)
     md.add_render_rule("note_macro", lambda *_: "")
@@ -79,6 +68,28 @@ def use_note_syntax(md: MarkdownIt, dialect: str) -> MarkdownIt:
 
 
 InlineRule = Callable[[StateInline, bool], bool]
+
+
+def _inline_rules(dialect: str) -> dict[str, tuple[InlineRule, ...]]:
+    """The note rules of `dialect` by the character each starts at."""
+    inline: dict[str, tuple[InlineRule, ...]] = {
+        "[": (_wikilink,),
+        "!": (_wikilink,),
+        "%": (_inline_comment,),
+        "=": (_highlight,),
+    }
+    if dialect in NOTE_DIALECTS:
+        inline["#"] = (_inline_tag,)
+    if dialect == "logseq":
+        inline["["] = (_wikilink, _labelled_ref)
+        inline["("] = (_block_ref,)
+        inline["{"] = (_macro,)
+    return inline
+
+
+def note_inline_first_chars(dialect: str) -> dict[str, str]:
+    """{inline rule name: the characters it can match at} of the rules use_note_syntax adds."""
+    return {"note_syntax": "".join(_inline_rules(dialect))}
 
 
 def _dispatch(rules: dict[str, tuple[InlineRule, ...]]) -> InlineRule:
