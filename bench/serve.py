@@ -4,7 +4,7 @@ Usage (from the project root, with the virtualenv active)::
 
     python -m bench.serve [--db PATH] [--duration 20] [--connections 50] [--urls 2000]
                           [--distinct 60000] [--timeout 30] [--skip-datasette]
-                          [--anchors DIR]
+                          [--anchors DIR] [--before DIR]
 
 Needs ``wrk`` (Debian: ``apt-get install -y wrk``), ``taskset`` (util-linux), at least
 two CPUs, and a SQLite database ingested from the benchmark corpus (default
@@ -38,6 +38,13 @@ Two Datasette comparisons, not to be confused:
       DIR/.venv/bin/python DIR/make_urls.py --db /tmp/anchor_10k/corpus.db --n 1000 \
           --seed 1 --fa-endpoint /entries --fa-out PATHS
       ROUNDS=3 DURATION=15 bash DIR/run_rotating.sh --extra learnlog http://127.0.0.1:PORT PATHS
+
+``--before DIR`` measures an earlier release beside this one in the same run: DIR is a
+checkout of it (``git archive REV | tar -x -C DIR``); its server is started the same way
+from DIR once this one has stopped, on the HTTP stack its own dependencies install
+(h11 and asyncio when its ``pyproject.toml`` lists neither httptools nor
+``uvicorn[standard]``), and runs the uncached and revalidated loads on the same URLs.
+The targets table then gives both ratios; revalidations must reach 2x the earlier one's.
 
 What it does, in order:
 
@@ -136,6 +143,7 @@ MB = 1_000_000
 UNCACHED_RATIO_TARGET = 2.0
 P99_TARGET_MS = 150.0
 CACHED_RATIO_TARGET = 10.0
+BEFORE_CACHED_RATIO_TARGET = 2.0
 ERROR_SHARE_LIMIT = 0.5
 MIN_304_SHARE = 0.5
 GZIP_ACCEPT = "gzip, deflate, br"  # what browsers ask for
@@ -346,7 +354,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "(Datasette on the denormalized layout, the minimal FastAPI endpoint) against this "
         "learnlog server; the database must come from /tmp/corpus_10k",
     )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        default=None,
+        help="a checkout of an earlier release (e.g. `git archive REV | tar -x -C DIR`): "
+        "also measure its server, uncached and revalidated, on the same URLs",
+    )
     args = parser.parse_args(argv)
+    if args.before is not None and not (args.before / "app" / "main.py").is_file():
+        parser.error(f"--before {args.before}: no app/main.py there")
     if args.duration < 1 or args.connections < 1 or args.timeout < 1:
         parser.error("--duration, --connections and --timeout must be at least 1")
     if args.urls < 1:
@@ -638,15 +655,30 @@ def pinned(cpu: int, command: Sequence[str]) -> list[str]:
     return ["taskset", "-c", str(cpu), *command]
 
 
-def learnlog_server(db: Path, port: int, cpu: int, log: Path) -> Server:
-    """uvicorn serving app.main:create_app on one pinned worker."""
+def learnlog_server(
+    db: Path, port: int, cpu: int, log: Path, checkout: Path | None = None
+) -> Server:
+    """uvicorn serving app.main:create_app on one pinned worker; from `checkout` (an
+    earlier release's folder) on the HTTP stack its dependencies install, if given."""
     env = dict(os.environ, LEARNLOG_DATABASE_URL=f"sqlite:///{db}")
     command = [
         sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app",
         "--host", HOST, "--port", str(port), "--workers", "1",
         "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
-    return Server("learnlog (uvicorn)", pinned(cpu, command), env, log)
+    if checkout is None:
+        command += ["--loop", "asyncio"]  # as `learnlog serve` runs it
+        return Server("learnlog (uvicorn)", pinned(cpu, command), env, log)
+    if not installs_fast_http(checkout):
+        command += ["--loop", "asyncio", "--http", "h11"]
+    command += ["--app-dir", str(checkout.resolve())]  # ahead of this checkout on sys.path
+    return Server(f"earlier learnlog ({checkout})", pinned(cpu, command), env, log)
+
+
+def installs_fast_http(checkout: Path) -> bool:
+    """Whether the release in `checkout` installs httptools (uvicorn then serves with it)."""
+    project = (checkout / "pyproject.toml").read_text(encoding="utf-8")
+    return '"httptools' in project or "uvicorn[standard]" in project
 
 
 def datasette_executable() -> list[str] | None:
@@ -944,6 +976,17 @@ def ratio_row(
     return (name, f"{value:.2f}x", goal, verdict(value >= target and extra_ok))
 
 
+def before_ratio(
+    name: str, mine: WrkResult | None, theirs: WrkResult | None, target: float
+) -> tuple[str, str, str, str]:
+    """A ratio line against the earlier release's run; FAIL when either has no figure."""
+    goal = f">= {target:g}x"
+    if mine is None or theirs is None or not mine.valid or not theirs.valid or theirs.rps <= 0:
+        return (name, "n/a", goal, "FAIL (a run has no figure)")
+    value = mine.rps / theirs.rps
+    return (name, f"{value:.2f}x", goal, verdict(value >= target))
+
+
 def machine_facts(wrk_version: str, db: Path, vocab: Vocabulary, datasette: bool) -> str:
     """CPU, memory, OS, versions and the data, on a few lines."""
     model = "unknown CPU"
@@ -1024,6 +1067,8 @@ def main(argv: list[str] | None = None) -> int:
     learnlog_result: WrkResult | None = None
     anchors_table = ""
     cached_result: WrkResult | None = None
+    before_result: WrkResult | None = None
+    before_cached: WrkResult | None = None
     search_result: WrkResult | None = None
     gzip_result: WrkResult | None = None
     datasette_result: WrkResult | None = None
@@ -1093,6 +1138,23 @@ def main(argv: list[str] | None = None) -> int:
                 anchors_table = run_anchors(args.anchors, base, args, work)
             learnlog.stop()
 
+            if args.before is not None:
+                before = learnlog_server(
+                    db, port, args.server_cpu, work / "before.log", checkout=args.before
+                )
+                servers.append(before)
+                print(f"\nstarting the earlier release: {' '.join(before.command)} ...")
+                before.start(f"{base}/healthz")
+                warm_up(base, [q.path() for q in warmup])
+                before_result = run_wrk("earlier uncached", base, script, uncached_file, args)
+                print(f"  server drained its queue in {wait_idle(f'{base}/healthz'):.1f} s")
+                found_before = fetch_etags(base, [q.path() for q in revalidate])
+                tagged_before = [f"{f.path}\t{f.etag}" for f in found_before if f.etag]
+                if tagged_before:
+                    before_file = write_lines(work / "before-revalidate.txt", tagged_before)
+                    before_cached = run_wrk("earlier revalidated", base, script, before_file, args)
+                before.stop()
+
             if datasette_cmd is not None:
                 ds.start(f"{ds_base}/-/versions.json")
                 warm_up(ds_base, [datasette_path(database, q, vocab.aliases) for q in warmup])
@@ -1132,6 +1194,14 @@ def main(argv: list[str] | None = None) -> int:
             "learnlog revalidated",
             f"{share_304:.1%} 304 over {len(tagged)} URLs" if cached_result else "",
         ),
+        *(
+            [
+                run_row(before_result, "earlier release uncached", str(args.before)),
+                run_row(before_cached, "earlier release revalidated", str(args.before)),
+            ]
+            if args.before is not None
+            else []
+        ),
         run_row(
             datasette_result,
             "Datasette, learnlog's tables",
@@ -1169,6 +1239,16 @@ def main(argv: list[str] | None = None) -> int:
             cached_ok,
         ),
     ]
+    if args.before is not None:
+        targets += [
+            before_ratio("uncached / earlier release req/s", learnlog_result, before_result, 1.0),
+            before_ratio(
+                "revalidated / earlier release req/s",
+                cached_result if cached_ok else None,
+                before_cached,
+                BEFORE_CACHED_RATIO_TARGET,
+            ),
+        ]
     if same_rows is not None:
         targets.append(
             (

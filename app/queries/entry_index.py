@@ -24,7 +24,7 @@ import datetime as dt
 import sqlite3
 import threading
 import time
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -312,7 +312,9 @@ class AnswerCache:
         self.template = template
         self.budget = budget
         self.size = 0
-        self._kept: dict[int, tuple[bytes, EntryKey]] = {}
+        # Ordered: the oldest go first in O(1) (a plain dict's first key is found by
+        # skipping every slot emptied before it, which made full caches slow).
+        self._kept: OrderedDict[int, tuple[bytes, EntryKey]] = OrderedDict()
         self._lock = threading.Lock()  # the search route splices in the threadpool too
 
     def lookup(self, ids: list[int]) -> list[tuple[bytes, EntryKey] | None]:
@@ -329,8 +331,8 @@ class AnswerCache:
                     kept[entry_id] = answer
                     self.size += len(answer[0]) + _ANSWER_OVERHEAD
             while self.size > self.budget and kept:
-                oldest = next(iter(kept))
-                self.size -= len(kept.pop(oldest)[0]) + _ANSWER_OVERHEAD
+                _, (dropped, _) = kept.popitem(last=False)
+                self.size -= len(dropped) + _ANSWER_OVERHEAD
 
 
 def _slice(ranks: Ranks, low: int, high: int) -> Ranks:
