@@ -832,11 +832,9 @@ PUBLIC_CACHING = "public, max-age=0, must-revalidate"
 
 def public_response(etag: str) -> Response:
     """An empty response holding the headers `conditional` gives a public answer."""
-    response = Response()
-    response.headers["Vary"] = "Authorization"
-    response.headers["ETag"] = etag
-    response.headers["Cache-Control"] = PUBLIC_CACHING
-    return response
+    return Response(
+        headers={"Vary": "Authorization", "ETag": etag, "Cache-Control": PUBLIC_CACHING}
+    )
 
 
 Conditional = Depends(conditional)

@@ -387,7 +387,7 @@ def _index_page(
     else:
         total = page.matches if after is None and not page.has_more else None
     body = b'{"items":[%s],"next":%s,"total":%s}' % (
-        b",".join(answer for answer, _ in answers),
+        b",".join([answer for answer, _ in answers]),
         orjson.dumps(next_url(request, response, token)),
         orjson.dumps(total),
     )
