@@ -729,19 +729,16 @@ def _name(names: dict[str, str | None], slug: str, name: str | None) -> None:
 
 
 # While posts are written on SQLite: pages the write-ahead log may hold before a commit
-# copies them into the database file (the default, 1,000 pages or 4 MB, made nearly every
-# step pay a checkpoint with its fsyncs, rewriting the same index pages again and again),
-# and the page cache in KiB (the default 8 MB holds too little of the tables' indexes
-# past a few thousand posts: each insert then read pages back from the file).
+# copies them into the database file. At the default, 1,000 pages (4 MB), nearly every
+# step paid a checkpoint with its fsyncs, rewriting the same index pages again and again.
 _STEP_WAL_PAGES = 65_536
-_STEP_CACHE_KIB = 32_768
 
 
 @contextlib.contextmanager
 def _bulk_settings(conn: Connection) -> Iterator[None]:
-    """On SQLite, a larger page cache and a write-ahead log that may grow past the usual
-    checkpoint size while `conn` writes posts; both are restored afterwards, so the run's
-    next commit (its record at the latest) checkpoints everything at once. Durability is
+    """On SQLite, let the write-ahead log grow past the usual checkpoint size while `conn`
+    writes posts. The setting is restored afterwards, so the run's next commit that is not
+    a step (its record at the latest) checkpoints everything at once. Durability is
     unchanged: every commit is in the log, and a crash replays it."""
     if conn.dialect.name != "sqlite":
         yield
@@ -749,14 +746,11 @@ def _bulk_settings(conn: Connection) -> Iterator[None]:
     driver = conn.connection.driver_connection
     assert driver is not None
     (pages,) = driver.execute("PRAGMA wal_autocheckpoint").fetchone()
-    (cache,) = driver.execute("PRAGMA cache_size").fetchone()
     driver.execute(f"PRAGMA wal_autocheckpoint={max(pages, _STEP_WAL_PAGES)}")
-    driver.execute(f"PRAGMA cache_size=-{_STEP_CACHE_KIB}")
     try:
         yield
     finally:
         driver.execute(f"PRAGMA wal_autocheckpoint={pages}")
-        driver.execute(f"PRAGMA cache_size={cache}")
 
 
 def _bump(conn: Connection) -> int:
