@@ -106,6 +106,7 @@ def new_markdown(dialect: str = "plain", site_url: str = "") -> MarkdownIt:
     _inline_rules_by_first_char(
         md, {**_FIRST_CHARS, **note_inline_first_chars(dialect), **site_inline_first_chars(dialect)}
     )
+    _pairs_only_with_delimiters(md)
     return md
 
 
@@ -127,6 +128,37 @@ _FIRST_CHARS = {
 }
 # The link label's end: the label scan (parseLinkLabel) stops only where the text rule does.
 _LABEL_END = "]"
+
+
+# The delimiter runs the pairing steps after inline parsing work on: only the emphasis
+# and strikethrough rules add delimiters, each at its first characters.
+_PAIRED = {
+    "balance_pairs": _FIRST_CHARS["emphasis"] + _FIRST_CHARS["strikethrough"],
+    "emphasis": _FIRST_CHARS["emphasis"],
+    "strikethrough": _FIRST_CHARS["strikethrough"],
+}
+
+
+def _pairs_only_with_delimiters(md: MarkdownIt) -> None:
+    """Run the steps that pair `*`, `_` and `~` delimiters only on inline text holding one:
+    each walks all of a paragraph's tokens, and without delimiters finds nothing to do."""
+    ruler = md.inline.ruler2
+    for name, rule in zip(ruler.get_active_rules(), ruler.getRules(""), strict=True):
+        if name in _PAIRED:
+            ruler.at(name, _only_with(_PAIRED[name], rule))
+
+
+def _only_with(chars: str, rule: Callable[[StateInline], None]) -> Callable[[StateInline], None]:
+    """`rule`, run only on a source holding one of `chars`."""
+
+    def where_delimited(state: StateInline) -> None:
+        src = state.src
+        for char in chars:
+            if char in src:
+                rule(state)
+                return
+
+    return where_delimited
 
 
 def _inline_rules_by_first_char(md: MarkdownIt, first_chars: dict[str, str]) -> None:

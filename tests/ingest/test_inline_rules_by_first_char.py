@@ -1,5 +1,6 @@
-"""The parser tries each inline rule only where its first character is (app/render.py):
-the tokens are those of markdown-it's own order of trying every rule everywhere."""
+"""The parser tries each inline rule only where its first character is, and pairs
+delimiters only where there are some (app/render.py): the tokens are those of markdown-it's
+own way of trying every rule everywhere."""
 
 import random
 
@@ -26,6 +27,7 @@ def markdown_trying_every_rule(dialect: str, monkeypatch: pytest.MonkeyPatch) ->
     """The parser as markdown-it would run its inline rules: all of them, everywhere."""
     with monkeypatch.context() as patch:
         patch.setattr(app.render, "_inline_rules_by_first_char", lambda md, first_chars: None)
+        patch.setattr(app.render, "_pairs_only_with_delimiters", lambda md: None)
         return new_markdown(dialect, "https://example.org")
 
 
