@@ -476,8 +476,11 @@ class Writer:
             conn.execute(statement, rows)
 
     def analyze(self) -> None:
-        """Refresh the planner's statistics, so filters probe indexes in the right order."""
-        with self.engine.begin() as conn:
+        """Refresh the planner's statistics, so filters probe indexes in the right order.
+
+        Between a load's steps: like them, it leaves the checkpoint to the run's record.
+        """
+        with self.engine.connect() as conn, _bulk_settings(conn), conn.begin():
             if conn.dialect.name == "sqlite":
                 # Sampled statistics: milliseconds even on a large file.
                 conn.exec_driver_sql("PRAGMA analysis_limit=1000")
