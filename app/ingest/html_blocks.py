@@ -9,8 +9,9 @@ Inline content between block elements stays one part, as a whole block of it alw
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Literal, overload
+
+from app.ingest.html_links import LenientHTMLParser
 
 
 def _tags(names: str) -> frozenset[str]:
@@ -87,7 +88,7 @@ class HtmlPart:
     span: tuple[int, int] = (0, 0)
 
 
-class _TreeBuilder(HTMLParser):
+class _TreeBuilder(LenientHTMLParser):
     """Builds the element tree of a fragment, closing what HTML closes implicitly."""
 
     def __init__(self, source: str) -> None:

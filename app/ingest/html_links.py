@@ -5,7 +5,24 @@ from html.parser import HTMLParser
 _SKIPPED_TEXT = {"script", "style"}
 
 
-class _AnchorCollector(HTMLParser):
+class LenientHTMLParser(HTMLParser):
+    """The stdlib parser, reading every marked section as a browser does.
+
+    Python 3.11's parser raises on `<![` followed by anything but CDATA or an SGML
+    keyword (`<![x]>` in an exported post); browsers, and Python 3.13, read it as a bogus
+    comment up to the next `>`.
+    """
+
+    def parse_marked_section(self, i: int, report: bool = True) -> int:
+        """The end of the marked section at `i`; -1 while its `>` has not arrived."""
+        try:
+            return super().parse_marked_section(i, report)
+        except AssertionError:
+            end = self.rawdata.find(">", i + 3)
+            return -1 if end < 0 else end + 1
+
+
+class _AnchorCollector(LenientHTMLParser):
     """Collects `<a href>` targets with their anchor text, and the visible text."""
 
     def __init__(self) -> None:

@@ -57,6 +57,9 @@ from app.ingest.sync import (
 
 # Below this many files to parse, worker start-up costs more than it saves.
 _PARALLEL_THRESHOLD = 64
+# A first load of at least this many files into an empty database builds the indexes of
+# the rows it writes once at its end (Writer.defer_indexes).
+_FIRST_LOAD_FILES = 500
 _BATCH = 8
 # Parsed posts are written in groups: one commit per group instead of per file halves the
 # cost of writing. A group that the database refuses is retried one post at a time.
@@ -218,6 +221,7 @@ def _load(
 ) -> None:
     """The run itself: aliases, deletions, renames, parsing and writing, the record."""
     root_key = summary.folder
+    writer.build_indexes()  # the indexes a cut-off first load left unbuilt
     _apply_aliases(writer, config, aliases_file, summary)
     for path, reason in refused:
         summary.failures.append(RecordedProblem("error", path, None, reason))
@@ -268,7 +272,12 @@ def _load(
     statistics = _Statistics(writer, posts=len(stored) + len(others))
     publish = _PublishSteps(len(sources) - summary.unchanged)
     parsed = parse_all(jobs, max_file_bytes, workers, dialect, config.site_url)
-    with _Steps(writer, root_key, publish, statistics, summary, on_file) as steps:
+    first_load = not stored and not others and len(sources) >= _FIRST_LOAD_FILES
+    deferred = first_load and writer.defer_indexes()
+    with contextlib.ExitStack() as stack:
+        if deferred:
+            stack.callback(writer.build_indexes)
+        steps = stack.enter_context(_Steps(writer, root_key, publish, statistics, summary, on_file))
         for path, result, source in parsed:
             if isinstance(result, ParseError):
                 _unread(summary, on_file, path, result)
@@ -672,6 +681,9 @@ def _parse_job(
         return job.path, error, None
     except RecursionError:
         return job.path, ParseError("structure nested too deeply to parse"), None
+    except Exception as error:  # one file the parser cannot read fails alone, not the run
+        reason = f"the parser failed on this file ({type(error).__name__}: {error})"
+        return job.path, ParseError(reason), None
 
 
 def _apply_aliases(
