@@ -10,6 +10,7 @@ import contextlib
 import gc
 import hashlib
 import itertools
+import logging
 import multiprocessing
 import os
 import time
@@ -73,11 +74,16 @@ _ALIASES_MAX_BYTES = 1024 * 1024
 _MAX_WRITE_BATCH = 500
 _MAX_WRITE_SECONDS = 5.0
 _BATCHES_IN_FLIGHT_PER_WORKER = 4
+# A writer left waiting this long for parsed posts commits its open step: an open step
+# holds the database's write lock, and other writers (link checks) time out behind it.
+_IDLE_SECONDS = 1.0
 # A parse allocates hundreds of thousands of short-lived objects (tokens) that reference
 # counting frees: at the collector's default first threshold (700) it still runs thousands
 # of times per 1,000 posts and finds nothing, about 5% of a worker's time. Workers only:
 # the writing process holds a batch of parsed posts, and rarer collections let it grow.
 _WORKER_GC_THRESHOLD = 10_000
+
+_LOG = logging.getLogger(__name__)
 
 Outcome = str  # "added" | "updated" | "unchanged" | "failed" | "skipped"
 
@@ -271,13 +277,14 @@ def _load(
     removed = _RemovedSyntax()
     statistics = _Statistics(writer, posts=len(stored) + len(others))
     publish = _PublishSteps(len(sources) - summary.unchanged)
-    parsed = parse_all(jobs, max_file_bytes, workers, dialect, config.site_url)
+    steps = _Steps(writer, root_key, publish, statistics, summary, on_file)
+    parsed = parse_all(jobs, max_file_bytes, workers, dialect, config.site_url, steps.publish)
     first_load = not stored and not others and len(sources) >= _FIRST_LOAD_FILES
     deferred = first_load and writer.defer_indexes()
     with contextlib.ExitStack() as stack:
         if deferred:
             stack.callback(writer.build_indexes)
-        steps = stack.enter_context(_Steps(writer, root_key, publish, statistics, summary, on_file))
+        stack.enter_context(steps)
         for path, result, source in parsed:
             if isinstance(result, ParseError):
                 _unread(summary, on_file, path, result)
@@ -566,9 +573,14 @@ def parse_all(
     workers: int,
     dialect: str = "plain",
     site_url: str = "",
+    idle: Callable[[], None] | None = None,
 ) -> Iterator[_Result]:
     """Parse files of a folder in `dialect` (its template links made absolute with
-    `site_url` when given) in order, in worker processes when there are enough of them."""
+    `site_url` when given) in order, in worker processes when there are enough of them.
+
+    `idle` is called whenever the next result keeps the caller waiting for longer than
+    _IDLE_SECONDS (the writer then commits its open step rather than hold the database's
+    write lock while it waits)."""
     count = workers or os.cpu_count() or 1
     first = list(itertools.islice(jobs, _PARALLEL_THRESHOLD))
     if len(first) < _PARALLEL_THRESHOLD or count < 2:
@@ -590,7 +602,8 @@ def parse_all(
         window = count * _BATCHES_IN_FLIGHT_PER_WORKER
         try:
             batches = _batches(itertools.chain(first, jobs))
-            yield from _windowed(pool, batches, max_file_bytes, window, (dialect, site_url))
+            site = (dialect, site_url)
+            yield from _windowed(pool, batches, max_file_bytes, window, site, idle)
         finally:
             gc.unfreeze()
 
@@ -613,15 +626,22 @@ def _windowed(
     max_file_bytes: int,
     window: int,
     site: tuple[str, str],
+    idle: Callable[[], None] | None = None,
 ) -> Iterator[_Result]:
-    """Keep at most `window` batches in flight and yield results in submission order."""
+    """Keep at most `window` batches in flight and yield results in submission order,
+    calling `idle` when the next one is long in coming."""
     pending: deque[AsyncResult[list[_Result]]] = deque()
     for batch in batches:
         pending.append(pool.apply_async(_parse_batch, (batch, max_file_bytes, *site)))
         if len(pending) >= window:
             break
     while pending:
-        yield from pending.popleft().get()
+        head = pending.popleft()
+        if idle is not None and not head.ready():
+            head.wait(_IDLE_SECONDS)
+            if not head.ready():
+                idle()
+        yield from head.get()
         following = next(batches, None)
         if following is not None:
             pending.append(pool.apply_async(_parse_batch, (following, max_file_bytes, *site)))
@@ -682,6 +702,7 @@ def _parse_job(
     except RecursionError:
         return job.path, ParseError("structure nested too deeply to parse"), None
     except Exception as error:  # one file the parser cannot read fails alone, not the run
+        _LOG.debug("parsing %s failed", job.path, exc_info=True)
         reason = f"the parser failed on this file ({type(error).__name__}: {error})"
         return job.path, ParseError(reason), None
 

@@ -516,7 +516,10 @@ class Writer:
 
     def build_indexes(self) -> None:
         """Make the deferrable indexes that are missing: after a deferred load, and at the
-        start of every run, so a load cut off before its end is repaired by the next."""
+        start of every run, so a load cut off before its end is repaired by the next
+        (`learnlog serve` ingests before serving). Only SQLite loads without them."""
+        if self.engine.dialect.name != "sqlite":
+            return
         with self.engine.begin() as conn:
             for index in _DEFERRED_INDEXES:
                 index.create(conn, checkfirst=True)

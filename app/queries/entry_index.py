@@ -28,7 +28,7 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -50,6 +50,7 @@ from app.queries.changes import current_version
 from app.queries.entries import EntryFilters, EntryKey, domain_aliases, heading_slugs_for
 
 Ranks = NDArray[np.int32]
+V = TypeVar("V")
 
 # Below this many entries the index is built inside the request that needs it (well under
 # 100 ms); above it, in a background thread while requests use SQL.
@@ -305,34 +306,53 @@ class EntryIndex:
         return head[order][:wanted]
 
 
-class AnswerCache:
-    """Spliced entry answers of one index and edit URL template, up to a byte budget."""
+class BudgetCache(Generic[V]):
+    """Values by entry id up to a byte budget (`size_of` each, plus `overhead`), the first
+    kept dropped first. Thread-safe: requests keep values from the event loop and from the
+    threadpool."""
 
-    def __init__(self, template: str | None, budget: int) -> None:
-        self.template = template
+    def __init__(self, budget: int, size_of: Callable[[V], int], overhead: int) -> None:
         self.budget = budget
         self.size = 0
+        self._size_of = size_of
+        self._overhead = overhead
         # Ordered: the oldest go first in O(1) (a plain dict's first key is found by
         # skipping every slot emptied before it, which made full caches slow).
-        self._kept: OrderedDict[int, tuple[bytes, EntryKey]] = OrderedDict()
-        self._lock = threading.Lock()  # the search route splices in the threadpool too
+        self._kept: OrderedDict[int, V] = OrderedDict()
+        self._lock = threading.Lock()
 
-    def lookup(self, ids: list[int]) -> list[tuple[bytes, EntryKey] | None]:
-        """The kept answer of each of `ids`, None where there is none."""
+    def lookup(self, ids: list[int]) -> list[V | None]:
+        """The kept value of each of `ids`, None where there is none."""
         get = self._kept.get
         return [get(entry_id) for entry_id in ids]
 
+    def keep_pairs(self, pairs: Iterable[tuple[int, V]]) -> None:
+        """Keep (entry id, value) pairs not kept yet, dropping the oldest past the budget."""
+        kept, size_of, overhead = self._kept, self._size_of, self._overhead
+        with self._lock:
+            for entry_id, value in pairs:
+                if entry_id not in kept:
+                    kept[entry_id] = value
+                    self.size += size_of(value) + overhead
+            while self.size > self.budget and kept:
+                _, dropped = kept.popitem(last=False)
+                self.size -= size_of(dropped) + overhead
+
+
+def _answer_size(answer: tuple[bytes, EntryKey]) -> int:
+    return len(answer[0])
+
+
+class AnswerCache(BudgetCache[tuple[bytes, EntryKey]]):
+    """Spliced entry answers of one index and edit URL template, up to a byte budget."""
+
+    def __init__(self, template: str | None, budget: int) -> None:
+        super().__init__(budget, _answer_size, _ANSWER_OVERHEAD)
+        self.template = template
+
     def keep(self, ids: list[int], answers: list[tuple[bytes, EntryKey]]) -> None:
         """Keep the answers of `ids`, dropping the oldest kept beyond the budget."""
-        kept = self._kept
-        with self._lock:
-            for entry_id, answer in zip(ids, answers, strict=True):
-                if entry_id not in kept:
-                    kept[entry_id] = answer
-                    self.size += len(answer[0]) + _ANSWER_OVERHEAD
-            while self.size > self.budget and kept:
-                _, (dropped, _) = kept.popitem(last=False)
-                self.size -= len(dropped) + _ANSWER_OVERHEAD
+        self.keep_pairs(zip(ids, answers, strict=True))
 
 
 def _slice(ranks: Ranks, low: int, high: int) -> Ranks:

@@ -38,7 +38,7 @@ from sqlalchemy import Connection, Engine
 from app.db import snapshot
 from app.queries.changes import current_version
 from app.queries.entries import EntryFilters, heading_slugs_for
-from app.queries.entry_index import INLINE_BUILD_LIMIT, EntryIndex
+from app.queries.entry_index import INLINE_BUILD_LIMIT, BudgetCache, EntryIndex
 from app.search.scratch import scratch
 from app.search_syntax import SearchQuery
 
@@ -131,31 +131,20 @@ class Ranked:
     score: float
 
 
-class TextCache:
+def _text_size(text: str) -> int:
+    # UTF-8 bytes: never fewer than the string holds (1, 2 or 4 bytes per character).
+    return len(text) if text.isascii() else len(text.encode())
+
+
+class TextCache(BudgetCache[str]):
     """Entry texts of one content version by entry id, up to a byte budget."""
 
     def __init__(self, budget: int) -> None:
-        self.budget = budget
-        self.size = 0
-        self._kept: dict[int, str] = {}
-        self._lock = threading.Lock()  # requests on the event loop and in the threadpool
-
-    def lookup(self, ids: list[int]) -> list[str | None]:
-        """The kept text of each of `ids`, None where there is none."""
-        get = self._kept.get
-        return [get(entry_id) for entry_id in ids]
+        super().__init__(budget, _text_size, TEXT_OVERHEAD)
 
     def keep(self, texts: dict[int, str]) -> None:
         """Keep `texts` (entry id to text), dropping the first kept beyond the budget."""
-        kept = self._kept
-        with self._lock:
-            for entry_id, text in texts.items():
-                if entry_id not in kept:
-                    kept[entry_id] = text
-                    self.size += len(text) + TEXT_OVERHEAD
-            while self.size > self.budget and kept:
-                first = next(iter(kept))
-                self.size -= len(kept.pop(first)) + TEXT_OVERHEAD
+        self.keep_pairs(texts.items())
 
 
 class SearchIndex:
@@ -170,7 +159,9 @@ class SearchIndex:
         tokens: int,
         tokenizer: str,
     ) -> None:
-        self.entries = entries
+        # Weakly: SearchIndexes keeps this index as the value of `entries` in a weak-keyed
+        # dictionary, and a value holding its key would keep both for good.
+        self._entries = weakref.ref(entries)
         self.lengths = lengths
         self.rank_of_rowid = rank_of_rowid
         self.rows = rows
@@ -182,6 +173,13 @@ class SearchIndex:
         self._terms: OrderedDict[str, Postings] = OrderedDict()
         self._held = 0
         self._lock = threading.Lock()
+
+    @property
+    def entries(self) -> EntryIndex:
+        """The entry index this one was built for (alive while anyone searches it)."""
+        entries = self._entries()
+        assert entries is not None, "a search index outlived its entry index"
+        return entries
 
     def page(
         self,

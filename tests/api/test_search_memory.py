@@ -1,10 +1,15 @@
 """What the search index keeps between requests: entry texts for snippets, walk helpers."""
 
+import gc
+import weakref
+
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
-from app.search.index import TEXT_OVERHEAD, TextCache, _distinct
+from app.queries.entry_index import build_index
+from app.search.index import TEXT_OVERHEAD, SearchIndexes, TextCache, _distinct
 
 
 def test_text_cache_keeps_texts_up_to_its_budget_first_kept_first_dropped() -> None:
@@ -34,3 +39,25 @@ def test_a_search_asked_again_answers_the_same_from_kept_texts(seeded: TestClien
     assert first.status_code == again.status_code == 200
     assert first.json()["items"], "the seeded corpus mentions mixtral"
     assert again.content == first.content
+
+
+def test_an_entry_index_replaced_frees_its_search_index(engine: Engine, seeded: TestClient) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the in-memory search index serves SQLite")
+    indexes = SearchIndexes()
+    with engine.connect() as conn:
+        entries = build_index(conn)
+        assert indexes.get(conn, entries) is not None
+    gone = weakref.ref(entries)
+    del entries
+    gc.collect()
+    assert gone() is None, "nothing but the search indexes holds the entry index"
+    assert len(indexes._built) == 0
+
+
+def test_kept_texts_count_the_bytes_of_non_ascii_text() -> None:
+    cache = TextCache(budget=2 * (30 + TEXT_OVERHEAD))
+    cache.keep({1: "日本語" * 10})  # 30 characters, 90 bytes in UTF-8
+    assert cache.size == 90 + TEXT_OVERHEAD
+    cache.keep({2: "a" * 30, 3: "b" * 30})
+    assert cache.lookup([1, 2, 3]) == [None, "a" * 30, "b" * 30]

@@ -83,3 +83,43 @@ def test_a_run_that_stops_mid_step_publishes_none_of_the_step(
     # Five groups were written in the step's transaction; it was rolled back whole.
     assert _count(engine, "SELECT COUNT(*) FROM posts") == 0
     assert _count(engine, "SELECT status FROM ingest_runs") == "interrupted"
+
+
+class _Result:
+    """A parse result that arrives only after the writer has been told it waits."""
+
+    def __init__(self, value: list[object], calls: list[str]) -> None:
+        self.value, self.calls = value, calls
+
+    def ready(self) -> bool:
+        return "idle" in self.calls
+
+    def wait(self, timeout: float) -> None:
+        self.calls.append(f"wait {timeout}")
+
+    def get(self) -> list[object]:
+        return self.value
+
+
+class _Pool:
+    def __init__(self, calls: list[str]) -> None:
+        self.calls = calls
+
+    def apply_async(self, _function: object, args: tuple[object, ...]) -> _Result:
+        return _Result([args[0]], self.calls)
+
+
+def test_a_writer_kept_waiting_for_parsed_posts_publishes_what_it_holds() -> None:
+    calls: list[str] = []
+    results = pipeline._windowed(
+        _Pool(calls),  # type: ignore[arg-type]
+        iter([["a"], ["b"]]),  # type: ignore[list-item]
+        1,
+        window=4,
+        site=("plain", ""),
+        idle=lambda: calls.append("idle"),
+    )
+    assert list(results) == [["a"], ["b"]]
+    # The first result kept it waiting: it waited _IDLE_SECONDS, then published once; the
+    # second was ready by then.
+    assert calls == [f"wait {pipeline._IDLE_SECONDS}", "idle"]
