@@ -97,6 +97,8 @@ def test_a_first_load_reads_the_same_rows_as_a_load_that_keeps_its_indexes(
 def test_the_next_run_builds_the_indexes_a_cut_off_first_load_left_unbuilt(
     engine: Engine, ingest: Ingest, tmp_path: Path
 ) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("only SQLite loads without its indexes")
     folder = _folder(tmp_path, "log", 3)
     ingest(folder)
     with engine.begin() as conn:  # as a load killed before its end leaves them
