@@ -650,7 +650,7 @@ def next_url(request: Request, response: Response, token: str | None) -> str | N
     return url
 
 
-# `request.url` without its query, per scheme, server, path and Host header (a page's
+# `request.url` without its query, per scheme, server, root path, path and Host header (a page's
 # next URL is that and its new query: `urlunsplit` adds "?" and the query).
 _URL_BASES: dict[tuple[Any, ...], str] = {}
 _URL_BASES_KEPT = 64
@@ -669,7 +669,13 @@ def _plain_next_url(request: Request, token: str) -> str | None:
             host = value
             break
     server = scope.get("server")  # a list from some servers
-    key = (scope.get("scheme"), tuple(server) if server else None, scope["path"], host)
+    key = (
+        scope.get("scheme"),
+        tuple(server) if server else None,
+        scope.get("root_path", ""),
+        scope["path"],
+        host,
+    )
     base = _URL_BASES.get(key)
     if base is None:
         base = str(request.url.replace(query=""))
