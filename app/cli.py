@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from app.ingest.pipeline import RunSummary
+    from app.ingest.unchanged import Snapshot
 
 cli = typer.Typer(
     help="learnlog: a headless content API for Markdown learning logs.",
@@ -132,7 +133,10 @@ def _run_each_folder(
 
     settings = choice.settings
     failed = False
+    database = _sqlite_file(engine)
+    single = len(settings.folders()) == 1
     for root in settings.folders():
+        before = _snapshot(root) if database and single else None
         with progress:
             task = progress.add_task("files", total=None)
             summary = run_ingest(
@@ -150,8 +154,60 @@ def _run_each_folder(
                 locked=True,
             )
         _print_summary(summary)
+        if database is not None:
+            _keep_manifest(engine, database, summary, before, include_drafts=drafts)
         failed = failed or bool(summary.failed)
     return failed
+
+
+def _sqlite_file(engine: "Engine") -> Path | None:
+    """The database's file, when it is a SQLite file (the only kind with manifests)."""
+    name = engine.url.database
+    if engine.dialect.name != "sqlite" or not name or name == ":memory:":
+        return None
+    return Path(name).resolve()
+
+
+def _snapshot(root: Path) -> "Snapshot | None":
+    """The folder as the run is about to find it (None if it cannot be listed)."""
+    from app.ingest.unchanged import snapshot
+
+    try:
+        return snapshot(root.resolve())
+    except OSError:
+        return None
+
+
+def _keep_manifest(
+    engine: "Engine",
+    database: Path,
+    summary: "RunSummary",
+    before: "Snapshot | None",
+    *,
+    include_drafts: bool,
+) -> None:
+    """After a clean run, record the folder's manifest, so that the next `learnlog ingest`
+    of an unchanged folder answers at once; after any other run, forget it."""
+    from app.db import schema_revision
+    from app.ingest.unchanged import Manifest, fingerprint, forget, record
+
+    clean = not summary.failures and not summary.warnings
+    if before is None or not clean or not before.settled:
+        forget(database, summary.root)
+        return
+    record(
+        database,
+        Manifest(
+            location=summary.root,
+            fingerprint=fingerprint(Path(summary.root), database, include_drafts=include_drafts),
+            snapshot=before.digest,
+            schema_revision=schema_revision(engine) or "",
+            content_version=summary.content_version,
+            unchanged=summary.added + summary.updated + summary.unchanged,
+            skipped_drafts=summary.skipped_drafts,
+            report="\n".join(_first_look(summary)),
+        ),
+    )
 
 
 def _set_total(progress: Progress, task: TaskID, total: int) -> None:
@@ -188,10 +244,11 @@ def _print_summary(summary: "RunSummary") -> None:
     console.print(
         f"content version {summary.content_version}, {summary.seconds:.2f} s", highlight=False
     )
-    _print_first_look(summary)
+    for line in _first_look(summary):
+        console.print(line, highlight=False)
 
 
-def _print_first_look(summary: "RunSummary") -> None:
+def _first_look(summary: "RunSummary") -> list[str]:
     """What the folder holds, so a user knows what the API will show."""
     posts = sum(summary.front_matter_styles.values())
     styles = ", ".join(
@@ -206,8 +263,7 @@ def _print_first_look(summary: "RunSummary") -> None:
         if summary.undated
         else "",
     ]
-    for line in filter(None, lines):
-        console.print(line, highlight=False)
+    return [line for line in lines if line]
 
 
 @cli.command()

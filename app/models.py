@@ -433,6 +433,28 @@ class IngestRun(SQLModel, table=True):
     content_version: int = 0
 
 
+class IngestManifest(SQLModel, table=True):
+    """What a folder looked like when a clean `learnlog ingest` of it began (SQLite only).
+
+    `snapshot` is a digest of the size, times and inode of every entry of every folder the
+    run listed (app/ingest/unchanged.py), `fingerprint` one of the code, settings and
+    options of that run, `report` the lines its summary ended with. While all of them and
+    the content version are as recorded, nothing an ingest would read has changed, and
+    the next `learnlog ingest` records an unchanged run without parsing or hashing.
+    """
+
+    __tablename__ = "ingest_manifests"
+
+    location: str = Field(sa_column=Column(Text, primary_key=True))
+    fingerprint: str = Field(max_length=64)
+    schema_revision: str = Field(max_length=32)
+    content_version: int
+    unchanged: int
+    skipped_drafts: int
+    report: str = Field(sa_column=Column(Text, nullable=False))
+    snapshot: str = Field(max_length=64)
+
+
 class IngestProblem(SQLModel, table=True):
     """A failure or warning recorded by a run, with where it happened."""
 
@@ -552,6 +574,7 @@ STATE: Table = ContentState.__table__  # type: ignore[attr-defined]
 FOLDERS: Table = ContentFolder.__table__  # type: ignore[attr-defined]
 RUNS: Table = IngestRun.__table__  # type: ignore[attr-defined]
 PROBLEMS: Table = IngestProblem.__table__  # type: ignore[attr-defined]
+MANIFESTS: Table = IngestManifest.__table__  # type: ignore[attr-defined]
 DELETED_POSTS: Table = DeletedPost.__table__  # type: ignore[attr-defined]
 LINK_CHECKS: Table = LinkCheck.__table__  # type: ignore[attr-defined]
 WEBHOOK_EVENTS: Table = WebhookEvent.__table__  # type: ignore[attr-defined]

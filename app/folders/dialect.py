@@ -7,21 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.folders.config import FolderConfig
+from app.folders.markers import MARKERS, PARENTS_LOOKED_AT
 
-# Files and folders a tool leaves at its site's or vault's root. A content folder is often
-# a subfolder of that root (`_posts/`, `content/`), so its parents are looked at too.
-_MARKERS: tuple[tuple[str, str], ...] = (
-    (".obsidian", "obsidian"),
-    ("logseq", "logseq"),
-    ("_config.yml", "jekyll"),
-    ("_config.yaml", "jekyll"),
-    ("_config.toml", "jekyll"),
-    ("hugo.toml", "hugo"),
-    ("hugo.yaml", "hugo"),
-    ("config.toml", "hugo"),
-    ("pelicanconf.py", "pelican"),
-)
-_PARENTS_LOOKED_AT = 2
 # Content sniffing reads the start of this many files: enough to see a folder's habits.
 _SAMPLE_FILES = 200
 _SAMPLE_BYTES = 16 * 1024
@@ -43,8 +30,8 @@ def detect(root: Path, config: FolderConfig, markdown: list[Path]) -> Dialect:
     if config.dialect:
         return Dialect(config.dialect, "set in learnlog.toml")
     root = root.resolve()
-    for folder in [root, *itertools.islice(root.parents, _PARENTS_LOOKED_AT)]:
-        for marker, dialect in _MARKERS:
+    for folder in [root, *itertools.islice(root.parents, PARENTS_LOOKED_AT)]:
+        for marker, dialect in MARKERS:
             if (folder / marker).exists():
                 place = marker if folder == root else str(folder / marker)
                 return Dialect(dialect, f"{place} found")
