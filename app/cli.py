@@ -3,6 +3,7 @@
 import contextlib
 import datetime as dt
 import functools
+import logging
 import signal
 import sys
 import time
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from app.ingest.pipeline import RunSummary
-    from app.ingest.unchanged import Snapshot
+    from app.ingest.unchanged import Before
 
 cli = typer.Typer(
     help="learnlog: a headless content API for Markdown learning logs.",
@@ -62,17 +63,27 @@ def ingest(
             "--no-drafts leaves them out of the database.",
         ),
     ] = True,
+    full_check: Annotated[
+        bool,
+        typer.Option(
+            "--full-check",
+            help="Read and hash every file even when the folder looks unchanged since the "
+            "last clean run (for FAT drives and network mounts, whose file times can mislead).",
+        ),
+    ] = False,
 ) -> None:
     """Load a folder of Markdown logs into the database; only changed files are parsed.
 
     Without --database-url (or LEARNLOG_DATABASE_URL) the folder gets a database of its
-    own, FOLDER/.learnlog/learnlog.db, whose path is printed first.
+    own, FOLDER/.learnlog/learnlog.db, whose path is printed first. A folder unchanged since
+    the last clean run is recorded as such without reading its files (but for --full-check).
 
     Example: learnlog ingest ~/blog/_posts
     Exit status: 0 when every file was ingested, 1 when any failed (warnings do not count),
     2 when the run could not start (no such folder, another ingest holding the database,
     a database holding another folder's posts ...).
     """
+    del full_check  # this command always reads every file: app/__main__.py is the shortcut
     choice = choose_database(database_url, folder)
     if _ingest_folders(choice, drafts=drafts):
         raise typer.Exit(1)
@@ -136,7 +147,9 @@ def _run_each_folder(
     database = _sqlite_file(engine)
     single = len(settings.folders()) == 1
     for root in settings.folders():
-        before = _snapshot(root) if database and single else None
+        before = None
+        if database is not None and single:
+            before = _before_run(root, database, own=choice.own, include_drafts=drafts)
         with progress:
             task = progress.add_task("files", total=None)
             summary = run_ingest(
@@ -155,59 +168,67 @@ def _run_each_folder(
             )
         _print_summary(summary)
         if database is not None:
-            _keep_manifest(engine, database, summary, before, include_drafts=drafts)
+            _keep_manifest(engine, database, summary, before, settings)
         failed = failed or bool(summary.failed)
     return failed
 
 
-def _sqlite_file(engine: "Engine") -> Path | None:
-    """The database's file, when it is a SQLite file (the only kind with manifests)."""
+def _sqlite_file(engine: "Engine") -> str | None:
+    """The database's file as its URL names it, when it is a plain SQLite file (the only
+    kind with manifests: app/ingest/unchanged.py)."""
     name = engine.url.database
-    if engine.dialect.name != "sqlite" or not name or name == ":memory:":
+    if engine.dialect.name != "sqlite" or engine.url.query or not name:
         return None
-    return Path(name).resolve()
+    return None if name == ":memory:" or name.startswith("file:") else name
 
 
-def _snapshot(root: Path) -> "Snapshot | None":
-    """The folder as the run is about to find it (None if it cannot be listed)."""
-    from app.ingest.unchanged import snapshot
+def _before_run(root: Path, database: str, *, own: bool, include_drafts: bool) -> "Before | None":
+    """The folder and the run's circumstances as it begins (None if they cannot be read)."""
+    from app.ingest.unchanged import before_run
 
     try:
-        return snapshot(root.resolve())
+        return before_run(root.resolve(), database, own=own, include_drafts=include_drafts)
     except OSError:
         return None
 
 
 def _keep_manifest(
     engine: "Engine",
-    database: Path,
+    database: str,
     summary: "RunSummary",
-    before: "Snapshot | None",
-    *,
-    include_drafts: bool,
+    before: "Before | None",
+    settings: Settings,
 ) -> None:
     """After a clean run, record the folder's manifest, so that the next `learnlog ingest`
-    of an unchanged folder answers at once; after any other run, forget it."""
+    of an unchanged folder answers at once; after any other run, forget it. A manifest
+    that cannot be written costs the next run its shortcut, never this run its result."""
+    import sqlite3
+
     from app.db import schema_revision
-    from app.ingest.unchanged import Manifest, fingerprint, forget, record
+    from app.ingest.unchanged import Manifest, forget, record
 
     clean = not summary.failures and not summary.warnings
-    if before is None or not clean or not before.settled:
-        forget(database, summary.root)
-        return
-    record(
-        database,
-        Manifest(
-            location=summary.root,
-            fingerprint=fingerprint(Path(summary.root), database, include_drafts=include_drafts),
-            snapshot=before.digest,
-            schema_revision=schema_revision(engine) or "",
-            content_version=summary.content_version,
-            unchanged=summary.added + summary.updated + summary.unchanged,
-            skipped_drafts=summary.skipped_drafts,
-            report="\n".join(_first_look(summary)),
-        ),
-    )
+    try:
+        if before is None or not clean or not before.settled:
+            forget(database, summary.root)
+            return
+        record(
+            database,
+            Manifest(
+                location=summary.root,
+                folder=summary.folder,
+                before=before,
+                schema_revision=schema_revision(engine) or "",
+                content_version=summary.content_version,
+                unchanged=summary.added + summary.updated + summary.unchanged,
+                skipped_drafts=summary.skipped_drafts,
+                keep_runs=settings.keep_runs,
+                keep_failed_runs=settings.keep_failed_runs,
+                report="\n".join(_first_look(summary)),
+            ),
+        )
+    except (sqlite3.Error, OSError) as error:
+        logging.getLogger(__name__).debug("no manifest kept for %s: %s", summary.root, error)
 
 
 def _set_total(progress: Progress, task: TaskID, total: int) -> None:

@@ -89,5 +89,7 @@ def choose_database(
         console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
         raise typer.Exit(2) from None
     if choice.own:
-        console.print(f"database: {choice.url.removeprefix('sqlite:///')}", highlight=False)
+        from sqlalchemy.engine import make_url
+
+        console.print(f"database: {make_url(choice.url).database}", highlight=False)
     return choice

@@ -446,11 +446,14 @@ class IngestManifest(SQLModel, table=True):
     __tablename__ = "ingest_manifests"
 
     location: str = Field(sa_column=Column(Text, primary_key=True))
+    folder: str = Field(sa_column=Column(Text, nullable=False))
     fingerprint: str = Field(max_length=64)
     schema_revision: str = Field(max_length=32)
     content_version: int
     unchanged: int
     skipped_drafts: int
+    keep_runs: int
+    keep_failed_runs: int
     report: str = Field(sa_column=Column(Text, nullable=False))
     snapshot: str = Field(max_length=64)
 

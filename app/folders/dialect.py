@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.folders.config import FolderConfig
-from app.folders.markers import MARKERS, PARENTS_LOOKED_AT
+from app.folders.names import MARKERS, PARENTS_LOOKED_AT
 
 # Content sniffing reads the start of this many files: enough to see a folder's habits.
 _SAMPLE_FILES = 200

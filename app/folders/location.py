@@ -5,14 +5,11 @@ import os
 from pathlib import Path
 
 import platformdirs
+from sqlalchemy.engine import URL
 
+from app.folders.names import DATABASE_FOLDER, DATABASE_NAME
 from app.ingest.discover import MARKDOWN_SUFFIXES
 from app.settings import Settings
-
-# Inside the folder, as note apps keep theirs (`.obsidian/`, `logseq/`); ingest skips
-# hidden folders, so the database is never read as content.
-DATABASE_FOLDER = ".learnlog"
-DATABASE_NAME = "learnlog.db"
 
 # Written beside the database so a folder kept in git never commits it; a template the
 # user keeps in the same folder (`.learnlog/template.md`) is not ignored.
@@ -80,4 +77,6 @@ def database_url(settings: Settings) -> str:
     """The database URL the settings name, else the first content folder's own database."""
     if settings.database_url:
         return settings.database_url
-    return f"sqlite:///{default_database(checked_folder(settings.folders()[0]))}"
+    own = default_database(checked_folder(settings.folders()[0]))
+    # Quoted: a folder named `C#?%20` is a path, not a query string or an escape.
+    return URL.create("sqlite", database=str(own)).render_as_string()

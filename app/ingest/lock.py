@@ -13,8 +13,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, text
+if TYPE_CHECKING:  # imported where used: app/ingest/unchanged.py takes the file lock alone
+    from sqlalchemy import Engine
 
 # An arbitrary constant naming learnlog's ingest lock among a database's advisory locks.
 ADVISORY_KEY = 0x6C6561726E6C6F67  # "learnlog"
@@ -30,7 +32,7 @@ class IngestBusy(RuntimeError):
 
 
 @contextmanager
-def ingest_lock(engine: Engine, *, wait: float = 0) -> Iterator[None]:
+def ingest_lock(engine: "Engine", *, wait: float = 0) -> Iterator[None]:
     """Hold the database's ingest lock for the block; raise IngestBusy when another holder
     keeps it for longer than `wait` seconds (0: do not wait).
 
@@ -53,7 +55,7 @@ class _Taken(Exception):
 
 
 @contextmanager
-def _held(engine: Engine) -> Iterator[None]:
+def _held(engine: "Engine") -> Iterator[None]:
     """Hold the lock for the block, or raise _Taken at once."""
     if engine.dialect.name == "postgresql":
         with _advisory(engine):
@@ -68,12 +70,14 @@ def _held(engine: Engine) -> Iterator[None]:
         finally:
             _memory_lock.release()
         return
-    with _file_lock(Path(database).with_name(Path(database).name + ".ingest-lock")):
+    with _file_lock(lock_file(database)):
         yield
 
 
 @contextmanager
-def _advisory(engine: Engine) -> Iterator[None]:
+def _advisory(engine: "Engine") -> Iterator[None]:
+    from sqlalchemy import text
+
     with engine.connect() as conn:
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")
         held = conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_KEY})
@@ -85,17 +89,33 @@ def _advisory(engine: Engine) -> Iterator[None]:
             conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_KEY})
 
 
+def lock_file(database: str) -> Path:
+    """The file whose `flock` is the ingest lock of the SQLite file `database` (as named)."""
+    return Path(database).with_name(Path(database).name + ".ingest-lock")
+
+
 @contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
+def try_flock(path: Path) -> Iterator[bool]:
+    """Hold an exclusive `flock` on `path` (created if missing) for the block if it is
+    free; yields whether it is held. The kernel releases it if the process dies."""
     descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise _Taken("another ingest is running on this database") from None
+            yield False
+            return
         try:
-            yield
+            yield True
         finally:
             fcntl.flock(descriptor, fcntl.LOCK_UN)
     finally:
         os.close(descriptor)
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    with try_flock(path) as held:
+        if not held:
+            raise _Taken("another ingest is running on this database")
+        yield

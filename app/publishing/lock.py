@@ -7,14 +7,14 @@ is tried once per round and never waited for: a replica that does not get it ski
 round, as another process is doing that work.
 """
 
-import fcntl
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, text
+
+from app.ingest.lock import try_flock
 
 # Another arbitrary constant: "learnpub", distinct from the ingest lock's "learnlog".
 ADVISORY_KEY = 0x6C6561726E707562
@@ -53,16 +53,5 @@ def publishing_lock(engine: Engine) -> Iterator[bool]:
                 lock.release()
         return
     path = Path(database).with_name(Path(database).name + "-publish-lock")
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(descriptor, fcntl.LOCK_UN)
-    finally:
-        os.close(descriptor)
+    with try_flock(path) as held:
+        yield held

@@ -1,6 +1,7 @@
 """`learnlog ingest` of an unchanged folder: answered from the manifest a clean run left,
 and sent the full way whenever anything an ingest reads may have changed."""
 
+import contextlib
 import os
 import sqlite3
 import sys
@@ -125,6 +126,8 @@ def test_other_settings_or_options_go_the_full_way(
     full(folder)
     assert quick(folder, "--no-drafts") is None  # recorded with drafts
     assert quick(folder, "--help") is None
+    assert quick(folder, "--full-check") is None
+    assert "│         3 │" in full(folder, "--full-check")  # every file read: "unchanged"
     monkeypatch.setenv("LEARNLOG_MAX_FILE_BYTES", "10")
     assert quick(folder) is None
     monkeypatch.delenv("LEARNLOG_MAX_FILE_BYTES")
@@ -183,3 +186,101 @@ def test_postgresql_and_other_urls_go_the_full_way(folder: Path) -> None:
     argv = ["ingest", str(folder), "--database-url", "postgresql://postgres@127.0.0.1/test"]
     assert unchanged.quick_ingest(argv) is None
     assert unchanged.quick_ingest(["links", "check"]) is None
+
+
+def dump(database: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every table's rows, but for the run records and manifests and when a folder was
+    last seen: what a run that changed nothing may leave differently."""
+    skipped = {"ingest_runs", "ingest_problems", "ingest_manifests", "sqlite_sequence"}
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        tables = [
+            name
+            for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if name not in skipped and not name.startswith("entries_fts")
+        ]
+        rows = {name: sorted(map(repr, db.execute(f'SELECT * FROM "{name}"'))) for name in tables}
+        rows["folders"] = sorted(db.execute("SELECT name, location, dialect FROM folders"))
+    return rows  # type: ignore[return-value]
+
+
+def test_the_quick_answer_leaves_the_database_the_full_way_leaves(folder: Path) -> None:
+    full(folder)
+    database = folder.parent / "learnlog.db"
+    copy = folder.parent / "copy.db"
+    with (
+        contextlib.closing(sqlite3.connect(database)) as source,
+        contextlib.closing(sqlite3.connect(copy)) as target,
+    ):
+        source.backup(target)
+    with sqlite3.connect(database) as db:
+        seen = db.execute("SELECT updated_at FROM folders").fetchone()
+    assert quick(folder) == 0
+    result = runner.invoke(cli, ["ingest", str(folder), "--database-url", f"sqlite:///{copy}"])
+    assert result.exit_code == 0, result.output
+    assert dump(database) == dump(copy)
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT updated_at FROM folders").fetchone() > seen
+
+
+def test_an_empty_folder_name_is_the_working_directory_to_the_full_way(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(folder.parent)
+    full(Path("logs"))
+    assert unchanged.quick_ingest(["ingest", "", "--database-url", url_of(folder)]) is None
+    monkeypatch.setenv("LEARNLOG_CONTENT_DIR", "")
+    assert unchanged.quick_ingest(["ingest", "--database-url", url_of(folder)]) is None
+    monkeypatch.setenv("LEARNLOG_CONTENT_DIR", "logs")  # the environment is fingerprinted
+    assert unchanged.quick_ingest(["ingest", "--database-url", url_of(folder)]) is None
+    assert runner.invoke(cli, ["ingest", "--database-url", url_of(folder)]).exit_code == 0
+    assert unchanged.quick_ingest(["ingest", "--database-url", url_of(folder)]) == 0
+
+
+def test_the_folders_own_database_named_by_url_is_not_its_own(folder: Path) -> None:
+    own = folder / ".learnlog" / "learnlog.db"
+    assert runner.invoke(cli, ["ingest", str(folder)]).exit_code == 0
+    full_named = runner.invoke(cli, ["ingest", str(folder), "--database-url", f"sqlite:///{own}"])
+    assert full_named.exit_code == 0
+    assert unchanged.quick_ingest(["ingest", str(folder)]) is None  # recorded as named
+    assert runner.invoke(cli, ["ingest", str(folder)]).exit_code == 0
+    assert unchanged.quick_ingest(["ingest", str(folder)]) == 0
+
+
+def test_uri_urls_go_the_full_way_and_keep_no_manifest(folder: Path) -> None:
+    url = f"sqlite:///file:{folder.parent / 'uri.db'}?uri=true"
+    for _ in range(2):
+        result = runner.invoke(cli, ["ingest", str(folder), "--database-url", url])
+        assert result.exit_code == 0, result.output
+    assert unchanged.quick_ingest(["ingest", str(folder), "--database-url", url]) is None
+
+
+def test_the_lock_is_the_one_the_full_way_takes_through_a_linked_database(folder: Path) -> None:
+    real = folder.parent / "data" / "real.db"
+    real.parent.mkdir()
+    link = folder.parent / "link.db"
+    link.symlink_to(real)
+    url = f"sqlite:///{link}"
+    for _ in range(2):
+        assert runner.invoke(cli, ["ingest", str(folder), "--database-url", url]).exit_code == 0
+    engine = make_engine(url)
+    try:
+        with ingest_lock(engine):
+            assert unchanged.quick_ingest(["ingest", str(folder), "--database-url", url]) is None
+    finally:
+        engine.dispose()
+    assert unchanged.quick_ingest(["ingest", str(folder), "--database-url", url]) == 0
+
+
+def test_odd_paths_are_files_not_uris_and_never_raise(tmp_path: Path) -> None:
+    folder = tmp_path / "C#?%20"
+    folder.mkdir()
+    (folder / "post-1.md").write_text(POST.format(title="Post 1", day=1))
+    assert runner.invoke(cli, ["ingest", str(folder)]).exit_code == 0
+    assert unchanged.quick_ingest(["ingest", str(folder)]) == 0
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["C#?%20"]
+    loop = tmp_path / "loop.db"
+    loop.symlink_to(loop)
+    assert (
+        unchanged.quick_ingest(["ingest", str(folder), "--database-url", f"sqlite:///{loop}"])
+        is None
+    )
