@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
@@ -25,6 +25,9 @@ from app.ingest.links import host_of, is_storable, kind_of, link_facts, url_key
 from app.ingest.problems import Problem
 from app.notes.names import logseq_page_name, note_names
 from app.render import new_markdown, render
+
+if TYPE_CHECKING:
+    from app.ingest.rows import PostRows
 
 __all__ = ["PARSER_VERSION", "ParsedPost", "parse_post"]
 
@@ -63,6 +66,9 @@ class ParsedPost:
     # {slug: the name as first written} of `tags` and `categories`.
     tag_names: dict[str, str] = field(default_factory=dict)
     category_names: dict[str, str] = field(default_factory=dict)
+    # The post's rows when the process that parsed it built them (app/ingest/rows.py):
+    # its sections, entries, links and names are then in them, no longer here.
+    rows: "PostRows | None" = None
 
 
 # Dialects whose files are notes (their file names are titles).

@@ -44,9 +44,10 @@ from app.ingest.discover import (
 )
 from app.ingest.folder import resolve_folder
 from app.ingest.front_matter import key_lines
-from app.ingest.identity import assign_slugs, post_id, slug_of
+from app.ingest.identity import assign_slugs, slug_of
 from app.ingest.lock import ingest_lock
 from app.ingest.problems import ParseError, Problem, SourceVanished
+from app.ingest.rows import RowPlan, with_rows
 from app.ingest.sync import (
     PostWrite,
     PublishStep,
@@ -278,7 +279,14 @@ def _load(
     statistics = _Statistics(writer, posts=len(stored) + len(others))
     publish = _PublishSteps(len(sources) - summary.unchanged)
     steps = _Steps(writer, root_key, publish, statistics, summary, on_file)
-    parsed = parse_all(jobs, max_file_bytes, workers, dialect, config.site_url, steps.publish)
+    # The workers build each post's rows (rows.py): the writer only inserts them.
+    plan = RowPlan(
+        root_key,
+        writer.engine.dialect.name,
+        {path: post.id for path, post in stored.items()},
+        keep_text=bool(schema),
+    )
+    parsed = parse_all(jobs, max_file_bytes, workers, dialect, config.site_url, steps.publish, plan)
     first_load = not stored and not others and len(sources) >= _FIRST_LOAD_FILES
     deferred = first_load and writer.defer_indexes()
     with contextlib.ExitStack() as stack:
@@ -299,7 +307,8 @@ def _load(
                 summary.skipped_drafts += 1
                 _notify(on_file, path, "skipped")
                 continue
-            the_id = previous.id if previous else post_id(root_key, path)
+            assert result.rows is not None  # parse_all built them (plan)
+            the_id = result.rows.post_id  # previous.id for a stored post
             field_rows = _typed_fields(schema, result, source, the_id, path, summary, on_file)
             if field_rows is None:
                 continue
@@ -311,6 +320,7 @@ def _load(
                     content_hash=source.content_hash if source else "",
                     source_hash=source.bytes_hash if source else "",
                     parsed=result,
+                    rows=result.rows,
                     existed=previous is not None,
                     field_rows=field_rows,
                 )
@@ -574,9 +584,12 @@ def parse_all(
     dialect: str = "plain",
     site_url: str = "",
     idle: Callable[[], None] | None = None,
+    plan: RowPlan | None = None,
 ) -> Iterator[_Result]:
     """Parse files of a folder in `dialect` (its template links made absolute with
     `site_url` when given) in order, in worker processes when there are enough of them.
+
+    With a `plan`, the process that parses a post also builds its rows (`parsed.rows`).
 
     `idle` is called whenever the next result keeps the caller waiting for longer than
     _IDLE_SECONDS (the writer then commits its open step rather than hold the database's
@@ -585,7 +598,7 @@ def parse_all(
     first = list(itertools.islice(jobs, _PARALLEL_THRESHOLD))
     if len(first) < _PARALLEL_THRESHOLD or count < 2:
         for job in itertools.chain(first, jobs):
-            yield _parse_job(job, max_file_bytes, dialect, site_url)
+            yield _parse_job(job, max_file_bytes, dialect, site_url, plan)
         return
     # Forked workers share this process's memory pages (the parser's modules included,
     # imported here first) until they write to them.
@@ -598,7 +611,8 @@ def parse_all(
     # Workers live as long as the run: one forked later (to replace a recycled one) would
     # start from the writing process as it is then, and keep a private copy of every page
     # the writer changes afterwards (its page cache, its heap): +45 MB each at 10,000 posts.
-    with context.Pool(count, initializer=_worker_start) as pool:
+    # The plan reaches the workers as they fork, never pickled (it holds every stored id).
+    with context.Pool(count, initializer=_worker_start, initargs=(plan,)) as pool:
         window = count * _BATCHES_IN_FLIGHT_PER_WORKER
         try:
             batches = _batches(itertools.chain(first, jobs))
@@ -608,8 +622,15 @@ def parse_all(
             gc.unfreeze()
 
 
-def _worker_start() -> None:
-    """Set up a parsing worker: its collector runs less often (_WORKER_GC_THRESHOLD)."""
+# The row plan of this process when it is a parsing worker (set as it starts).
+_worker_plan: RowPlan | None = None
+
+
+def _worker_start(plan: RowPlan | None = None) -> None:
+    """Set up a parsing worker: its row plan, and a collector that runs less often
+    (_WORKER_GC_THRESHOLD)."""
+    global _worker_plan
+    _worker_plan = plan
     _, second, third = gc.get_threshold()
     gc.set_threshold(_WORKER_GC_THRESHOLD, second, third)
 
@@ -682,13 +703,18 @@ def _parse_batch(
     batch: list[SourceFile], max_file_bytes: int, dialect: str, site_url: str = ""
 ) -> list[_Result]:
     """Worker entry point: parse several files (dialect and site URL travel as strings)."""
-    return [_parse_job(job, max_file_bytes, dialect, site_url) for job in batch]
+    return [_parse_job(job, max_file_bytes, dialect, site_url, _worker_plan) for job in batch]
 
 
 def _parse_job(
-    job: SourceFile, max_file_bytes: int, dialect: str = "plain", site_url: str = ""
+    job: SourceFile,
+    max_file_bytes: int,
+    dialect: str = "plain",
+    site_url: str = "",
+    plan: RowPlan | None = None,
 ) -> _Result:
-    """Read and parse one file; errors come back as values, never raised."""
+    """Read and parse one file (and build its rows, given a `plan`); errors come back as
+    values, never raised."""
     from app.ingest.parse import parse_post  # markdown-it loads only when a file changed
 
     try:
@@ -696,6 +722,10 @@ def _parse_job(
         parsed = parse_post(loaded.text, job.path, dialect, site_url)
         if job.changed_since_found():
             parsed.warnings.append(Problem(_CHANGED))
+        if plan is not None:
+            parsed = with_rows(plan, job.path, parsed)
+            if not plan.keep_text:
+                loaded = SourceText("", loaded.content_hash, loaded.bytes_hash)
         return job.path, parsed, loaded
     except ParseError as error:
         return job.path, error, None

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -31,29 +30,32 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.types import TypeEngine
 
-from app.entry_docs import build_doc, domain_path
 from app.ingest import PARSER_VERSION, fulltext
-from app.ingest.identity import stable_id, stable_ids
 from app.ingest.problems import Problem, escaped
+from app.ingest.rows import BODY_TEXT_BYTES as BODY_TEXT_BYTES  # (re-exported)
+from app.ingest.rows import (
+    COLUMNS,
+    TABLES,
+    THROUGH_SQLALCHEMY,
+    PostRows,
+    Row,
+    merged_names,
+)
 from app.models import (
     ALIASES,
     CATEGORIES,
     DELETED_POSTS,
     ENTRIES,
-    ENTRY_BLOCKS,
     ENTRY_TAGS,
     FIELD_SCHEMAS,
     FOLDERS,
     LINKS,
-    NOTE_LINKS,
-    NOTE_NAMES,
     POST_CATEGORIES,
     POST_FIELDS,
     POST_TAGS,
     POSTS,
     PROBLEMS,
     RUNS,
-    SECTION_PATHS,
     SECTIONS,
     STATE,
     TAGS,
@@ -106,7 +108,8 @@ class PostWrite:
     slug: str
     content_hash: str
     source_hash: str
-    parsed: ParsedPost
+    parsed: ParsedPost  # without the rows below (rows.build_rows)
+    rows: PostRows
     existed: bool
     # `post_fields` rows: the post's declared fields, typed (app/fields).
     field_rows: list[dict[str, Any]] = field(default_factory=list)
@@ -400,74 +403,22 @@ class Writer:
             _bump(conn)
             return True
 
-    def _insert_rows(self, conn: Connection, rows: _Rows) -> None:
-        """Insert a batch's rows, one statement per table, parents before children."""
-        for table, table_rows in (
-            (POSTS, rows.posts),
-            (POST_FIELDS, rows.fields),
-            (SECTIONS, rows.sections),
-            (SECTION_PATHS, rows.section_paths),
-            (ENTRIES, rows.entries),
-            (LINKS, rows.links),
-        ):
-            if table_rows:
-                _insert_many(conn, table, table_rows)
-        self._ensure_terms(conn, TAGS, rows.tag_names)
-        self._ensure_terms(conn, CATEGORIES, rows.category_names)
-        for table, table_rows in (
-            (POST_TAGS, rows.post_tags),
-            (ENTRY_TAGS, rows.entry_tags),
-            (POST_CATEGORIES, rows.post_categories),
-        ):
-            if table_rows:
-                _insert_many(conn, table, table_rows)
-
-    def _insert_note_rows(self, conn: Connection, root: str, posts: Sequence[PostWrite]) -> None:
-        """The names posts answer to, their internal links and their named blocks: one
-        statement per table for the whole batch (one per post would add 10,000 at 10,000)."""
-        names: list[dict[str, Any]] = []
-        note_links: list[dict[str, Any]] = []
-        blocks: list[dict[str, Any]] = []
-        for post in posts:
-            parsed, post_id = post.parsed, post.post_id
-            names.extend(
-                {
-                    "post_id": post_id,
-                    "name": name,
-                    "root": root,
-                    "rank": rank,
-                    "path_len": len(post.path),
-                    "path": post.path,
-                }
-                for name, rank in parsed.names
-            )
-            note_links.extend(
-                {
-                    "link_id": stable_id("link", post_id, index),
-                    "post_id": post_id,
-                    "root": root,
-                    "target": link.note.target,
-                    "near": link.note.near,
-                    "anchor": link.note.anchor,
-                    "embed": link.note.embed,
-                }
-                for index, link in enumerate(parsed.links)
-                if link.note is not None
-            )
-            blocks.extend(
-                {
-                    "entry_id": stable_id("entry", post_id, e.key),
-                    "post_id": post_id,
-                    "root": root,
-                    "block_id": e.block_id,
-                    "properties": e.properties,
-                }
-                for e in parsed.entries
-                if e.block_id is not None or e.properties
-            )
-        for table, rows in ((NOTE_NAMES, names), (NOTE_LINKS, note_links), (ENTRY_BLOCKS, blocks)):
-            if rows:
-                conn.execute(insert(table), rows)
+    def _insert_rows(
+        self, conn: Connection, post_rows: list[dict[str, Any]], posts: Sequence[PostWrite]
+    ) -> None:
+        """Insert some posts' rows, one statement per table, parents before children."""
+        _insert_many(conn, POSTS, post_rows)
+        fields = [row for post in posts for row in post.field_rows]
+        if fields:
+            _insert_many(conn, POST_FIELDS, fields)
+        for name in _CHILD_TABLES:
+            _insert_tuples(conn, name, _rows_of(posts, name))
+        self._ensure_terms(conn, TAGS, merged_names([post.rows.tag_names for post in posts]))
+        self._ensure_terms(
+            conn, CATEGORIES, merged_names([post.rows.category_names for post in posts])
+        )
+        for name in _TERM_TABLES:
+            _insert_tuples(conn, name, _rows_of(posts, name))
 
     def _ensure_terms(
         self, conn: Connection, table: Table, names: Mapping[str, str | None]
@@ -586,139 +537,45 @@ class PublishStep:
         conn.execute(delete(DELETED_POSTS).where(DELETED_POSTS.c.post_id.in_(ids)))
         fulltext.forget(conn, ids)
         conn.execute(delete(POSTS).where(POSTS.c.id.in_(ids)))
-        # Every table takes a group of posts in one statement (groups keep the rows built
-        # at once, and so memory, bounded).
+        # Every table takes a group of posts in one statement (groups keep the rows
+        # gathered at once, and so memory, bounded).
         for start in range(0, len(posts), _POSTS_PER_STATEMENT):
-            rows = _Rows()
-            for post in posts[start : start + _POSTS_PER_STATEMENT]:
-                created_at = created.get(post.post_id, version)
-                rows.posts.append(_post_row(root, post, version, created_at))
-                rows.fields.extend(post.field_rows)
-                rows.add_children(post.post_id, post.parsed)
-            self.writer._insert_rows(conn, rows)
-        self.writer._insert_note_rows(conn, root, posts)
+            chunk = posts[start : start + _POSTS_PER_STATEMENT]
+            post_rows = [
+                _post_row(root, post, version, created.get(post.post_id, version)) for post in chunk
+            ]
+            self.writer._insert_rows(conn, post_rows, chunk)
+        for name in _NOTE_TABLES:
+            _insert_tuples(conn, name, _rows_of(posts, name))
         hold_scheduled(conn, posts, now=_utcnow())
         fulltext.index(conn, ids)
 
 
-@dataclass(slots=True)
-class _Rows:
-    """The rows of a batch of posts, by table, gathered before any is inserted."""
+# The tables a post's rows fill after its `posts` and `post_fields` rows, parents first:
+# before the terms are ensured, and after.
+_CHILD_TABLES = ("sections", "section_paths", "entries", "links")
+_TERM_TABLES = ("post_tags", "entry_tags", "post_categories")
+_NOTE_TABLES = ("note_names", "note_links", "entry_blocks")
 
-    posts: list[dict[str, Any]] = field(default_factory=list)
-    fields: list[dict[str, Any]] = field(default_factory=list)
-    sections: list[dict[str, Any]] = field(default_factory=list)
-    section_paths: list[dict[str, Any]] = field(default_factory=list)
-    entries: list[dict[str, Any]] = field(default_factory=list)
-    links: list[dict[str, Any]] = field(default_factory=list)
-    post_tags: list[dict[str, Any]] = field(default_factory=list)
-    entry_tags: list[dict[str, Any]] = field(default_factory=list)
-    post_categories: list[dict[str, Any]] = field(default_factory=list)
-    # {slug: name}: the first name a post of the batch spells (None: only entry tags use it).
-    tag_names: dict[str, str | None] = field(default_factory=dict)
-    category_names: dict[str, str | None] = field(default_factory=dict)
 
-    def add_children(self, post_id: int, parsed: ParsedPost) -> None:
-        """Gather the sections, entries, links, tags and categories of one post."""
-        positions = [s.position for s in parsed.sections]
-        section_ids = dict(zip(positions, stable_ids("section", post_id, positions), strict=True))
-        sections_by_position = {s.position: s for s in parsed.sections}
-        headings: dict[int, list[str]] = {}  # heading slugs, outermost first
-        for s in parsed.sections:
-            self.sections.append(
-                {
-                    "id": section_ids[s.position],
-                    "post_id": post_id,
-                    "parent_id": section_ids.get(s.parent) if s.parent is not None else None,
-                    "position": s.position,
-                    "level": s.level,
-                    "heading": s.heading,
-                    "slug": s.slug,
-                    "line": s.line,
-                }
-            )
-            path: list[str] = []
-            depth, cursor = 0, s
-            while True:
-                if cursor.slug:
-                    self.section_paths.append(
-                        {"section_id": section_ids[s.position], "depth": depth, "slug": cursor.slug}
-                    )
-                    path.append(cursor.slug)
-                    depth += 1
-                if cursor.parent is None:
-                    break
-                cursor = sections_by_position[cursor.parent]
-            path.reverse()
-            headings[s.position] = path
+def _rows_of(posts: Sequence[PostWrite], name: str) -> list[Row]:
+    """The rows of table `name` of some posts, in their order."""
+    return [row for post in posts for row in post.rows.tables.get(name, ())]
 
-        entry_ids = stable_ids("entry", post_id, [e.key for e in parsed.entries])
-        link_ids = stable_ids("link", post_id, range(len(parsed.links)))
-        entry_links: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        for index, link in enumerate(parsed.links):
-            entry_id = None
-            if link.entry is not None:
-                entry_id = entry_ids[link.entry]
-                entry_links[link.entry].append(
-                    {"url": link.url, "text": link.text, "host": link.host, "link_kind": link.kind}
-                )
-            self.links.append(
-                {
-                    "id": link_ids[index],
-                    "post_id": post_id,
-                    "entry_id": entry_id,
-                    "position": index,
-                    "url": link.url,
-                    "text": link.text,
-                    "host": link.host,
-                    "kind": link.kind,
-                    "url_key": link.url_key,
-                    "origin": link.origin,
-                    "line": link.line,
-                }
-            )
-        no_links: list[dict[str, Any]] = []
-        for index, e in enumerate(parsed.entries):
-            parent_id = entry_ids[e.parent] if e.parent is not None else None
-            self.entries.append(
-                {
-                    "id": entry_ids[index],
-                    "post_id": post_id,
-                    "section_id": section_ids[e.section],
-                    "parent_id": parent_id,
-                    "position": index,
-                    "depth": e.depth,
-                    "kind": e.kind,
-                    "text": e.text,
-                    "html": e.html,
-                    "doc": build_doc(
-                        section=sections_by_position[e.section].heading,
-                        kind=e.kind,
-                        tags=e.tags,
-                        post_tags=parsed.tags,
-                        links=entry_links.get(index, no_links),
-                        parent_id=parent_id,
-                    ),
-                    "domain_path": domain_path(headings.get(e.section, [])),
-                    "line": e.line,
-                    "date": parsed.date,
-                    "published_at": parsed.published_at,
-                    "is_draft": parsed.is_draft,
-                }
-            )
-            for tag in e.tags:
-                self.entry_tags.append({"entry_id": entry_ids[index], "tag": tag})
-                _name(self.tag_names, tag, None)
-        # Entry tags (`[Thought]`, `#tag`) arrive as slugs: their name is the slug until a
-        # post's front matter spells one.
-        for slug, tag_name in parsed.tag_names.items():
-            _name(self.tag_names, slug, tag_name)
-        self.post_tags.extend({"post_id": post_id, "tag": tag} for tag in parsed.tags)
-        for slug, category_name in parsed.category_names.items():
-            _name(self.category_names, slug, category_name)
-        self.post_categories.extend(
-            {"post_id": post_id, "category": category} for category in parsed.categories
-        )
+
+def _insert_tuples(conn: Connection, name: str, rows: list[Row]) -> None:
+    """Insert rows built by rows.py into table `name`: on SQLite straight through the
+    driver (their values are already bound), elsewhere (and for the tables rows.py leaves
+    to SQLAlchemy) through SQLAlchemy's bulk insert."""
+    if not rows:
+        return
+    columns = COLUMNS[name]
+    if conn.dialect.name != "sqlite" or name in THROUGH_SQLALCHEMY:
+        conn.execute(insert(TABLES[name]), [dict(zip(columns, row, strict=True)) for row in rows])
+        return
+    names = ", ".join(f'"{column}"' for column in columns)
+    marks = ", ".join("?" * len(columns))
+    conn.exec_driver_sql(f'INSERT INTO "{name}" ({names}) VALUES ({marks})', rows)
 
 
 def _insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -763,12 +620,6 @@ def _repeats(column_type: TypeEngine[Any]) -> bool:
     return not isinstance(column_type, JSON)
 
 
-def _name(names: dict[str, str | None], slug: str, name: str | None) -> None:
-    """Record a term's name: the first one written wins (as rows upserted in order would)."""
-    if names.get(slug) is None:
-        names[slug] = name
-
-
 # While posts are written on SQLite: pages the write-ahead log may hold before a commit
 # copies them into the database file. At the default, 1,000 pages (4 MB), nearly every
 # step paid a checkpoint with its fsyncs, rewriting the same index pages again and again.
@@ -804,20 +655,9 @@ def _bump(conn: Connection) -> int:
     return current_version(conn)
 
 
-# Post search indexes body_text whole, and a PostgreSQL tsvector holds at most 1 MB of
-# distinct words (a URL or a hyphenated word yields about twice its length): past this
-# many bytes, post search reads the beginning of a post (its entries stay searchable).
-BODY_TEXT_BYTES = 256 * 1024
-
-
 def _post_row(root: str, post: PostWrite, version: int, created: int) -> dict[str, Any]:
     """The `posts` row of a parsed post."""
     parsed = post.parsed
-    body_text = "\n".join(
-        [*(s.heading for s in parsed.sections), *(e.text for e in parsed.entries)]
-    )
-    if len(body_text) * 4 > BODY_TEXT_BYTES:  # cheap: a character is at most 4 bytes
-        body_text = body_text.encode()[:BODY_TEXT_BYTES].decode("utf-8", "ignore")
     return {
         "id": post.post_id,
         "root": root,
@@ -833,7 +673,7 @@ def _post_row(root: str, post: PostWrite, version: int, created: int) -> dict[st
         "front_matter": parsed.front_matter,
         "front_matter_format": parsed.front_matter_format,
         "html": parsed.html,
-        "body_text": body_text,
+        "body_text": post.rows.body_text,
         "line": parsed.body_line,
         "content_hash": post.content_hash,
         "source_hash": post.source_hash,
