@@ -9,7 +9,7 @@ from app.queries.entries import EntryFilters, domain_aliases, entry_conditions
 from app.queries.entry_index import EntryIndex
 from app.queries.search import SNIPPET_MARKS, SNIPPET_TOKENS, Hit, highlighted, ranked
 from app.search.index import SEARCH_INDEXES, Ranked, SearchIndex
-from app.search.scratch import scratch
+from app.search.snippets import Marks, query_terms, snippets
 from app.search_syntax import SearchQuery
 
 
@@ -81,6 +81,21 @@ def ranked_entries(
     return ranked(conn, "entries", query, where, limit=limit, offset=offset)
 
 
+_MARKS = Marks(*SNIPPET_MARKS, SNIPPET_TOKENS)
+
+
+def _texts(driver: Any, search: SearchIndex, hits: list[Ranked]) -> dict[int, str]:
+    """The texts of `hits` by entry id, read by rowid (by id if one has none)."""
+    marks = ",".join("?" * len(hits))
+    rowids = search.rowid_of_rank[[hit.rank for hit in hits]].tolist()
+    if min(rowids) < 0:
+        sql = f"SELECT id, text FROM entries WHERE id IN ({marks})"
+        return dict(driver.execute(sql, [hit.id for hit in hits]).fetchall())
+    id_of = {rowid: hit.id for rowid, hit in zip(rowids, hits, strict=True)}
+    sql = f"SELECT rowid, text FROM entries WHERE rowid IN ({marks})"
+    return {id_of[rowid]: text for rowid, text in driver.execute(sql, rowids).fetchall()}
+
+
 def _with_snippets(
     driver: Any, search: SearchIndex, query: SearchQuery, page: list[Ranked]
 ) -> list[Hit]:
@@ -93,17 +108,18 @@ def _with_snippets(
     texts = {
         i: text for i, text in zip(ids, search.texts.lookup(ids), strict=True) if text is not None
     }
-    missing = [i for i in ids if i not in texts]
+    missing = [hit for hit in page if hit.id not in texts]
     if missing:
-        marks = ",".join("?" * len(missing))
-        sql = f"SELECT id, text FROM entries WHERE id IN ({marks})"
-        read: dict[int, str] = dict(driver.execute(sql, missing).fetchall())
+        read = _texts(driver, search, missing)
         search.texts.keep(read)
         texts.update(read)
     kept = [hit for hit in page if hit.id in texts]
-    raw = scratch(search.tokenizer).snippets(
-        [texts[hit.id] for hit in kept], query.fts5(), SNIPPET_MARKS, SNIPPET_TOKENS
-    )
+    # FTS5's counts of the page's tokens and terms, from the search index's own copy.
+    terms = query_terms(search.tokenizer, query)
+    counts = None
+    if terms is not None:
+        counts = search.counts([hit.rank for hit in kept], tuple(dict.fromkeys(terms)))
+    raw = snippets(search.tokenizer, [texts[hit.id] for hit in kept], query, _MARKS, counts)
     return [
         Hit(hit.id, hit.score, highlighted(snippet)) for hit, snippet in zip(kept, raw, strict=True)
     ]

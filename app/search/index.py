@@ -40,6 +40,7 @@ from app.queries.changes import current_version
 from app.queries.entries import EntryFilters, heading_slugs_for
 from app.queries.entry_index import INLINE_BUILD_LIMIT, BudgetCache, EntryIndex
 from app.search.scratch import scratch
+from app.search.snippets import Counts
 from app.search_syntax import SearchQuery
 
 Ranks = NDArray[np.int32]
@@ -125,10 +126,11 @@ class Postings:
 
 @dataclass(frozen=True, slots=True)
 class Ranked:
-    """One hit of a page: entry id and score (higher is better)."""
+    """One hit of a page: entry id, score (higher is better) and rank in the entry index."""
 
     id: int
     score: float
+    rank: int
 
 
 def _text_size(text: str) -> int:
@@ -164,6 +166,11 @@ class SearchIndex:
         self._entries = weakref.ref(entries)
         self.lengths = lengths
         self.rank_of_rowid = rank_of_rowid
+        # Each rank's rowid in the entries table (-1 if none): a page's texts are read by
+        # rowid, one b-tree step each instead of two through the id index.
+        self.rowid_of_rank = np.full(len(lengths), -1, dtype=np.int64)
+        present = rank_of_rowid >= 0
+        self.rowid_of_rank[rank_of_rowid[present]] = np.flatnonzero(present)
         self.rows = rows
         self.avgdl = float(tokens) / float(rows) if rows else 1.0
         self.tokenizer = tokenizer
@@ -321,7 +328,9 @@ class SearchIndex:
     def _answers(self, ranks: Ranks, scores: Scores) -> list[Ranked]:
         """A page of ranks and their scores as entry ids and scores."""
         ids = self.entries.ids[ranks].tolist()
-        return [Ranked(i, s) for i, s in zip(ids, scores.tolist(), strict=True)]
+        return [
+            Ranked(i, s, r) for i, s, r in zip(ids, scores.tolist(), ranks.tolist(), strict=True)
+        ]
 
     def _scores(self, ranks: Ranks, include: list[Postings]) -> Scores:
         """bm25 of each rank, its words' terms added in the query's phrase order (as
@@ -348,6 +357,25 @@ class SearchIndex:
         lengths = self.lengths[ranks]
         norm = (1 - B) + (B * lengths) / self.avgdl
         return idf * ((freqs * (K1 + 1.0)) / (freqs + K1 * norm))
+
+    def held(self, term: str) -> Postings | None:
+        """The postings of stored term `term`, if in memory."""
+        with self._lock:
+            return self._terms.get(term)
+
+    def counts(self, ranks: list[int], terms: tuple[str, ...]) -> Counts | None:
+        """FTS5's counts of the tokens of entries `ranks` and of `terms` in each (what
+        `app.search.snippets` needs); None when a term's postings are not in memory."""
+        held = [self.held(term) for term in terms]
+        if any(postings is None for postings in held):
+            return None
+        at = np.array(ranks, dtype=np.int32)
+        found = {
+            term: postings.freqs(at).astype(np.int64).tolist()
+            for term, postings in zip(terms, held, strict=True)
+            if postings is not None
+        }
+        return Counts(self.lengths[at].astype(np.int64).tolist(), found)
 
     def postings(self, conn: Connection | None, word: str, *, read: bool = True) -> Postings | None:
         """The postings of `word` as FTS5 stores it; None when it is not one stored term

@@ -1,10 +1,12 @@
 """A small in-memory FTS5 table per thread, with the tokenizer of the stored index.
 
-It answers two questions without touching the large index: which stored term a query
-word becomes (stemming), and the snippets of one page of hits. FTS5's `snippet()` reads
-only the row's own text and phrase positions (no table-wide statistics), so the page's
-texts indexed here give the snippets the stored index would, at a fraction of the cost
-of seeking each hit in a long posting list.
+It answers without touching the large index: which stored term a query word or a token
+becomes (stemming), how many tokens a text makes (`app.search.snippets` classes
+characters so), and the snippets of one page of hits when `app.search.snippets` cannot
+work them out itself. FTS5's `snippet()` reads only the row's own text and phrase
+positions (no table-wide statistics), so the page's texts indexed here give the snippets
+the stored index would, at a fraction of the cost of seeking each hit in a long posting
+list.
 """
 
 import sqlite3
@@ -26,6 +28,7 @@ class Scratch:
             CREATE VIRTUAL TABLE page USING fts5(
                 text, content='page_text', content_rowid='id', tokenize='{quoted}');
             CREATE VIRTUAL TABLE page_terms USING fts5vocab(page, row);
+            CREATE VIRTUAL TABLE page_instances USING fts5vocab(page, instance);
             """
         )
         self._stems: dict[str, tuple[str, ...]] = {}
@@ -50,6 +53,38 @@ class Scratch:
                 self._stems.clear()
             self._stems[word] = found
         return found
+
+    def token_counts(self, texts: list[str]) -> list[int]:
+        """How many tokens the tokenizer makes of each text."""
+        self._load(texts)
+        counts = dict(
+            self.conn.execute("SELECT doc, count(*) FROM page_instances GROUP BY doc").fetchall()
+        )
+        return [counts.get(number, 0) for number in range(1, len(texts) + 1)]
+
+    def token_terms(self, tokens: list[str]) -> list[str]:
+        """The term the tokenizer makes of each token alone; "" when it makes more or
+        fewer than one."""
+        self._load(tokens)
+        found: dict[int, list[str]] = {}
+        for number, term in self.conn.execute("SELECT doc, term FROM page_instances"):
+            found.setdefault(number, []).append(term)
+        terms = [found.get(number, []) for number in range(1, len(tokens) + 1)]
+        return [made[0] if len(made) == 1 else "" for made in terms]
+
+    def counts(self, texts: list[str], terms: list[str]) -> tuple[list[int], dict[str, list[int]]]:
+        """The tokens of each text, and how often each text holds each of `terms`, as an
+        FTS5 index of the texts counts them."""
+        self._load(texts)
+        sizes = [0] * len(texts)
+        held = {term: [0] * len(texts) for term in terms}
+        for number, term, count in self.conn.execute(
+            "SELECT doc, term, count(*) FROM page_instances GROUP BY doc, term"
+        ):
+            sizes[number - 1] += count
+            if term in held:
+                held[term][number - 1] = count
+        return sizes, held
 
     def snippets(
         self, texts: list[str], match: str, marks: tuple[str, str, str], tokens: int
