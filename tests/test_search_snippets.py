@@ -15,9 +15,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.queries.search import highlighted
 from app.search import scratch as scratch_module
 from app.search.scratch import scratch
-from app.search.snippets import Counts, Marks, query_terms, snippets
+from app.search.snippets import Counts, Marks, html_snippets, query_terms, snippets
 from app.search_syntax import SearchQuery, SearchSyntaxError, parse_search
 
 TOKENIZER = "porter unicode61 remove_diacritics 2"
@@ -36,7 +37,7 @@ FILLER = ["lorem", "ipsum", "dolor", "sit", "amet", "tempor", "labore", "magna",
 GAPS = (
     [" "] * 12
     + [", ", ". ", ".  ", ":\n", ".\t", ". \r\n", " - ", "_", "'", " (", ") ", "\n", "!? "]
-    + ["\xa0", " · ", "...", ".", ": ", ":", " .a "]
+    + ["\xa0", " · ", "...", ".", ": ", ":", " .a ", " & ", " <b>", "</i> ", "\x02", "\x03 "]
 )
 WIDE_GAPS = [" \u2014 ", "\u2019", " 日本 "]  # beyond Latin-1: FTS5 answers the text
 
@@ -120,7 +121,12 @@ def _both_ways(
     theirs = scratch(TOKENIZER).snippets(texts, query.fts5(), MARKS, width)
     before = fallback.texts if fallback else 0
     mine = snippets(TOKENIZER, texts, query, Marks(*MARKS, width), counts)
-    return mine, theirs, (fallback.texts if fallback else 0) - before
+    left = (fallback.texts if fallback else 0) - before
+    # The HTML flavour: FTS5's snippet escaped and marked as search answers it.
+    tags = ("<mark>", "</mark>")
+    html = html_snippets(TOKENIZER, texts, query, Marks(*MARKS, width), counts, highlighted, tags)
+    assert html == [highlighted(snippet) for snippet in theirs]
+    return mine, theirs, left
 
 
 @pytest.mark.parametrize("seed", range(6))

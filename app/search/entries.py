@@ -9,7 +9,7 @@ from app.queries.entries import EntryFilters, domain_aliases, entry_conditions
 from app.queries.entry_index import EntryIndex
 from app.queries.search import SNIPPET_MARKS, SNIPPET_TOKENS, Hit, highlighted, ranked
 from app.search.index import SEARCH_INDEXES, Ranked, SearchIndex
-from app.search.snippets import Marks, query_terms, snippets
+from app.search.snippets import Marks, html_snippets, query_terms
 from app.search_syntax import SearchQuery
 
 
@@ -82,6 +82,7 @@ def ranked_entries(
 
 
 _MARKS = Marks(*SNIPPET_MARKS, SNIPPET_TOKENS)
+_TAGS = ("<mark>", "</mark>")  # what `highlighted` turns the marks into
 
 
 def _texts(driver: Any, search: SearchIndex, hits: list[Ranked]) -> dict[int, str]:
@@ -119,7 +120,13 @@ def _with_snippets(
     counts = None
     if terms is not None:
         counts = search.counts([hit.rank for hit in kept], tuple(dict.fromkeys(terms)))
-    raw = snippets(search.tokenizer, [texts[hit.id] for hit in kept], query, _MARKS, counts)
-    return [
-        Hit(hit.id, hit.score, highlighted(snippet)) for hit, snippet in zip(kept, raw, strict=True)
-    ]
+    found = html_snippets(
+        search.tokenizer,
+        [texts[hit.id] for hit in kept],
+        query,
+        _MARKS,
+        counts,
+        highlighted,
+        _TAGS,
+    )
+    return [Hit(hit.id, hit.score, snippet) for hit, snippet in zip(kept, found, strict=True)]

@@ -29,8 +29,8 @@ unicode61's family are left to the scratch table.
 import re
 import threading
 from bisect import bisect_left, bisect_right
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from app.search.scratch import Scratch, scratch
 from app.search_syntax import SearchQuery
@@ -169,44 +169,112 @@ def snippets(
     Every text must match the query. `counts`: FTS5's counts of the texts' tokens and of
     the terms of `query_terms`; without them, FTS5 answers.
     """
+    return _snippets(tokenizer, texts, query, marks, counts, None)
+
+
+def html_snippets(
+    tokenizer: str,
+    texts: Sequence[str],
+    query: SearchQuery,
+    marks: Marks,
+    counts: Counts | None,
+    html: Callable[[str], str],
+    tags: tuple[str, str],
+) -> list[str]:
+    """`html(snippet)` of each of `snippets`, where `html` escapes a snippet's text and
+    turns its marks into `tags`: a text holding none of `&<>` and of the marks has
+    nothing to escape, so its tags are put in at once."""
+    return _snippets(tokenizer, texts, query, marks, counts, (html, tags))
+
+
+def _snippets(
+    tokenizer: str,
+    texts: Sequence[str],
+    query: SearchQuery,
+    marks: Marks,
+    counts: Counts | None,
+    html: tuple[Callable[[str], str], tuple[str, str]] | None,
+) -> list[str]:
+    """`snippets`, or `html_snippets` with `html` given."""
     table = scratch(tokenizer)
     words = vocabulary(tokenizer)
     translation = words.translation(table)
     phrases = query_terms(tokenizer, query) if translation is not None else None
-    if phrases is None or translation is None or counts is None:
-        return table.snippets(list(texts), query.fts5(), _arguments(marks), marks.tokens)
     found: list[str | None] = [None] * len(texts)
-    pending: list[tuple[int, bytes]] = []
-    for number, text in enumerate(texts):
-        try:
-            latin = text.encode("latin-1")
-        except UnicodeEncodeError:
-            continue  # FTS5's own way, below
-        translated = latin.translate(translation)
-        spans = _instances(translated, number, phrases, counts, words.forms)
-        if spans is None:
-            pending.append((number, translated))
-        else:
-            size = counts.sizes[number]
-            shape = latin.translate(words.shape) if size > marks.tokens else b""
-            found[number] = _snippet(text, translated, size, spans, marks, shape)
-    if pending:
-        # Forms not met before, or a text FTS5 counts otherwise: learn, then try again.
-        words.learn(table, [translated for _, translated in pending])
-        for number, translated in pending:
-            spans = _instances(translated, number, phrases, counts, words.forms)
-            if spans is not None:
-                size, text = counts.sizes[number], texts[number]
-                shape = text.encode("latin-1").translate(words.shape)
-                found[number] = _snippet(text, translated, size, spans, marks, shape)
+    if phrases is not None and translation is not None and counts is not None:
+        pending = _answer(found, texts, phrases, counts, words, marks, html)
+        if pending:
+            # Forms not met before, or a text FTS5 counts otherwise: learn, try again.
+            words.learn(
+                table,
+                [texts[number].encode("latin-1").translate(translation) for number in pending],
+            )
+            _answer(found, texts, phrases, counts, words, marks, html, pending)
     rest = [number for number, snippet in enumerate(found) if snippet is None]
     if rest:
         answered = table.snippets(
             [texts[number] for number in rest], query.fts5(), _arguments(marks), marks.tokens
         )
         for number, snippet in zip(rest, answered, strict=True):
-            found[number] = snippet
+            found[number] = snippet if html is None else html[0](snippet)
     return [snippet or "" for snippet in found]
+
+
+def _safe_bytes(marks: Marks) -> bytes:
+    """Every Latin-1 byte but those HTML escaping changes and those of the marks: what
+    `bytes.translate` deletes to leave a text's unsafe bytes."""
+    unsafe = set(b"&<>") | set((marks.start + marks.stop).encode("utf-8"))
+    return bytes(code for code in range(256) if code not in unsafe)
+
+
+def _answer(
+    found: list[str | None],
+    texts: Sequence[str],
+    phrases: tuple[str, ...],
+    counts: Counts,
+    words: Vocabulary,
+    marks: Marks,
+    html: tuple[Callable[[str], str], tuple[str, str]] | None,
+    numbers: Sequence[int] | None = None,
+) -> list[int]:
+    """Fill in `found` for the texts (`numbers`, default all) whose instances the known
+    forms account for; the numbers of the others of Latin-1 text."""
+    translation, shape_of, sizes = words.table or b"", words.shape, counts.sizes
+    tagged, safe = marks, b""
+    if html is not None:
+        start, stop = html[1]
+        tagged = replace(marks, start=start, stop=stop, ellipsis=html[0](marks.ellipsis))
+        safe = _safe_bytes(marks)
+    # Per distinct term: its counts, its forms, and the phrases it stands for.
+    plan: _Plan = [
+        (
+            counts.terms[term],
+            words.forms.get(term, ()),
+            tuple(at for at, other in enumerate(phrases) if other == term),
+        )
+        for term in dict.fromkeys(phrases)
+    ]
+    pending: list[int] = []
+    for number in range(len(texts)) if numbers is None else numbers:
+        text = texts[number]
+        try:
+            latin = text.encode("latin-1")
+        except UnicodeEncodeError:
+            continue  # FTS5's own way
+        translated = latin.translate(translation)
+        spans = _instances(translated, number, plan)
+        if spans is None:
+            pending.append(number)
+            continue
+        size = sizes[number]
+        shape = latin.translate(shape_of) if size > marks.tokens else b""
+        if html is None:
+            found[number] = _snippet(text, translated, size, spans, marks, shape)
+        elif latin.translate(None, safe):  # bytes to escape, or marks in the text
+            found[number] = html[0](_snippet(text, translated, size, spans, marks, shape))
+        else:
+            found[number] = _snippet(text, translated, size, spans, tagged, shape)
+    return pending
 
 
 def _arguments(marks: Marks) -> tuple[str, str, str]:
@@ -215,36 +283,27 @@ def _arguments(marks: Marks) -> tuple[str, str, str]:
 
 # An instance: its offset in the text, the offset past its token, and its phrases.
 _Span = tuple[int, int, tuple[int, ...]]
+# Per distinct query term: its count in each text, its forms, the phrases it makes.
+_Plan = list[tuple[Sequence[int], Sequence[bytes], tuple[int, ...]]]
 
 
-def _instances(
-    translated: bytes,
-    number: int,
-    phrases: tuple[str, ...],
-    counts: Counts,
-    forms: dict[str, list[bytes]],
-) -> list[_Span] | None:
+def _instances(translated: bytes, number: int, plan: _Plan) -> list[_Span] | None:
     """Every token of the text that is an instance of a phrase, in text order; None when
     the known forms of a term do not make up its count (or it holds none)."""
     padded = b" " + translated + b" "
     spans: list[_Span] = []
-    for phrase, term in enumerate(phrases):
-        numbers: tuple[int, ...] = (phrase,)
-        if term in phrases[:phrase]:
-            continue  # a word repeated: its instances count for each of its phrases
-        if term in phrases[phrase + 1 :]:
-            numbers = tuple(at for at, other in enumerate(phrases) if other == term)
-        wanted = counts.terms[term][number]
+    for held, needles, phrases in plan:
+        wanted = held[number]
         if not wanted:
             return None  # the text does not match: FTS5 says so
-        for needle in forms.get(term, ()):
+        for needle in needles:
             # A token at offset `at` of the text is found at `at` of `padded`.
             at = padded.find(needle)
             if at < 0:
                 continue
             skip = len(needle) - 1
             while at >= 0:
-                spans.append((at, at + skip - 1, numbers))
+                spans.append((at, at + skip - 1, phrases))
                 wanted -= 1
                 at = padded.find(needle, at + skip)
             if wanted <= 0:
