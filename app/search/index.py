@@ -69,6 +69,8 @@ PREFETCH_ENTRIES = 200
 # benchmark corpus (a page of common words returns the same short entries often). Each
 # text also costs about TEXT_OVERHEAD bytes beside its characters; the first kept go first.
 TEXT_BYTES = 16 * 2**20
+# Entries up to this many tokens long get their once-held bm25 terms from a table.
+ONCE_TABLE_LENGTHS = 65_536
 TEXT_OVERHEAD = 120
 _UNDATED = -1  # the entry index's date ordinal for undated entries
 _TOKENIZE = re.compile(r"tokenize\s*=\s*'((?:[^']|'')*)'", re.IGNORECASE)
@@ -177,6 +179,13 @@ class SearchIndex:
         # Every rank, shortest entry first: the order entries holding words once score in.
         self.by_length: Ranks = np.lexsort((np.arange(len(lengths)), lengths)).astype(np.int32)
         self.texts = TextCache(TEXT_BYTES)
+        # Each rank's length as a table index, and per word (by its idf) bm25's term for
+        # it held once at every length: when no entry is longer than ONCE_TABLE_LENGTHS.
+        self._longest = int(lengths.max()) if len(lengths) else 0
+        self._length_at: NDArray[np.intp] | None = None
+        if self._longest <= ONCE_TABLE_LENGTHS and np.array_equal(lengths, np.floor(lengths)):
+            self._length_at = lengths.astype(np.intp)
+        self._once_tables: dict[float, Scores] = {}
         self._terms: OrderedDict[str, Postings] = OrderedDict()
         self._held = 0
         self._lock = threading.Lock()
@@ -318,12 +327,30 @@ class SearchIndex:
         return met[keep(met)] if len(met) else met
 
     def _once_scores(self, ranks: Ranks, include: list[Postings]) -> Scores:
-        """`_scores` of ranks holding each word once (the same sums, without the lookups)."""
-        once = np.ones(len(ranks), dtype=np.float64)
+        """`_scores` of ranks holding each word once (the same sums, without the lookups):
+        each word's term at each length, read from a table of them."""
+        if self._length_at is None:
+            once = np.ones(len(ranks), dtype=np.float64)
+            total = np.zeros(len(ranks), dtype=np.float64)
+            for term in include:
+                total = total + self._contribution(term.idf, once, ranks)
+            return total
+        at = self._length_at[ranks]
         total = np.zeros(len(ranks), dtype=np.float64)
         for term in include:
-            total = total + self._contribution(term.idf, once, ranks)
+            total = total + self._once_table(term.idf)[at]
         return total
+
+    def _once_table(self, idf: float) -> Scores:
+        """bm25's term for a phrase of inverse document frequency `idf` held once, at every
+        length up to the longest entry's: the same operations on the same numbers as
+        `_contribution`, so the same bits."""
+        table = self._once_tables.get(idf)
+        if table is None:
+            lengths = np.arange(self._longest + 1, dtype=np.float64)
+            table = self._contribution_at(idf, np.ones(len(lengths), dtype=np.float64), lengths)
+            self._once_tables[idf] = table
+        return table
 
     def _answers(self, ranks: Ranks, scores: Scores) -> list[Ranked]:
         """A page of ranks and their scores as entry ids and scores."""
@@ -354,9 +381,15 @@ class SearchIndex:
         self, idf: float, freqs: NDArray[np.float64], ranks: Ranks
     ) -> NDArray[np.float64]:
         """bm25's term for one phrase, written as fts5_aux.c computes it."""
-        lengths = self.lengths[ranks]
+        return self._contribution_at(idf, freqs, self.lengths[ranks])
+
+    def _contribution_at(
+        self, idf: float, freqs: NDArray[np.float64], lengths: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        """bm25's term for one phrase at these frequencies and row lengths."""
         norm = (1 - B) + (B * lengths) / self.avgdl
-        return idf * ((freqs * (K1 + 1.0)) / (freqs + K1 * norm))
+        found: NDArray[np.float64] = idf * ((freqs * (K1 + 1.0)) / (freqs + K1 * norm))
+        return found
 
     def held(self, term: str) -> Postings | None:
         """The postings of stored term `term`, if in memory."""
