@@ -345,7 +345,7 @@ def _snippet(
     low = _token_start(translated, start) if start > 0 else 0
     head = marks.ellipsis if start > 0 else ""
     if end < size - 1:
-        high = translated.find(b" ", _token_start(translated, end))
+        high = translated.find(b" ", _token_start(translated, end - start, low))
         shown = [span for span in spans if low <= span[0] < high]
         return head + _marked(text, shown, low, high, marks) + marks.ellipsis
     shown = [span for span in spans if low <= span[0]] if start > 0 else spans
@@ -396,12 +396,15 @@ def _best_start(
     return best_start
 
 
-def _token_start(translated: bytes, position: int) -> int:
-    """The offset of token `position` in the translated text (it has that many)."""
+def _token_start(translated: bytes, position: int, offset: int = 0) -> int:
+    """The offset of the token `position` tokens on from the one at `offset` (or from the
+    text's start) in the translated text (it has that many)."""
     pattern = _STARTS.get(position)
     if pattern is None:
-        pattern = _STARTS[position] = re.compile(rb" *(?:[^ ]+ +){%d}" % position)
-    match = pattern.match(translated)
+        pattern = re.compile(rb" *(?:[^ ]+ +){%d}" % position)
+        if len(_STARTS) < 4096:
+            _STARTS[position] = pattern
+    match = pattern.match(translated, offset)
     assert match is not None, "a token position within the text"
     return match.end()
 
