@@ -275,9 +275,16 @@ class SearchIndex:
         the next length could score, no entry further on can enter the page.
         """
 
-        # Entries repeating a word (a bitmap each: every word here is a common one).
+        # Entries repeating a word (a bitmap each: every word here is a common one), checked
+        # against the other words only (each holds its own).
+        others = [[other for other in include if other is not term] for term in include]
         repeating = _distinct(
-            np.concatenate([_matching(term.repeated, include, exclude, keep) for term in include])
+            np.concatenate(
+                [
+                    _matching(term.repeated, rest, exclude, keep)
+                    for term, rest in zip(include, others, strict=True)
+                ]
+            )
         )
         ranks = [repeating]
         scores = [self._scores(repeating, include)]
