@@ -629,10 +629,10 @@ _STEP_WAL_PAGES = 65_536
 # While posts are written on SQLite, what SQLite keeps in memory. Each group of posts goes
 # in under a savepoint, whose journal (the first copy of every page the group changes,
 # for a rollback to it) went to a temporary file: at 10,000 posts 2.6 GB of writes to it,
-# a third of the writer's time in system calls. In memory it holds one group's pages
-# (about 13 MB at 10,000 posts) and is freed when the group is released. A page cache
-# twice SQLite's usual one (-8000 in app/db.py) halves the pages read back while the
-# hashed-id indexes are updated: together 17.5 -> 15.1 s of the writer at 10,000 posts.
+# a third of the writer's system time. In memory (temp_store=2) it holds one group's
+# pages and is freed when the group is released: the writer 17.5 -> 16.4 s at 10,000
+# posts, the run's peak PSS +17 MB. A 16 MB page cache on top (cache_size=-16000) saved
+# another 1.3 s for another 16 MB: left out, to keep the run well inside its 200 MB.
 _STEP_PRAGMAS = {"temp_store": 2}
 
 
