@@ -223,7 +223,7 @@ def _snippets(
 def _safe_bytes(marks: Marks) -> bytes:
     """Every Latin-1 byte but those HTML escaping changes and those of the marks: what
     `bytes.translate` deletes to leave a text's unsafe bytes."""
-    unsafe = set(b"&<>") | set((marks.start + marks.stop).encode("utf-8"))
+    unsafe = set(b"&<>") | {ord(char) for char in marks.start + marks.stop if ord(char) < 256}
     return bytes(code for code in range(256) if code not in unsafe)
 
 
