@@ -186,6 +186,16 @@ def test_texts_beyond_latin1_and_wrong_counts_are_fts5s_answer(fallback: Fallbac
     assert fallback.texts - before == 1  # the text beyond Latin-1 only
 
 
+def test_a_text_holding_a_nul_is_fts5s_answer(fallback: FallbackCount) -> None:
+    # FTS5 copies a snippet's text up to a NUL only: "ab<mark>run</mark>", not "ab\0cd ...".
+    query = parse_search("run")
+    texts = ["ab\x00cd run", "we run"]
+    theirs = scratch(TOKENIZER).snippets(texts, query.fts5(), MARKS, 24)
+    before = fallback.texts
+    assert snippets(TOKENIZER, texts, query, Marks(*MARKS, 24), _counts(texts, query)) == theirs
+    assert fallback.texts - before == 1
+
+
 _WORD = st.sampled_from(WORDS + FILLER)
 _GAP = st.sampled_from(GAPS)
 

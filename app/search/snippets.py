@@ -261,6 +261,8 @@ def _answer(
             latin = text.encode("latin-1")
         except UnicodeEncodeError:
             continue  # FTS5's own way
+        if b"\0" in latin:
+            continue  # FTS5 copies text up to a NUL only: its own way (ingest refuses NULs)
         translated = latin.translate(translation)
         spans = _instances(translated, number, plan)
         if spans is None:
