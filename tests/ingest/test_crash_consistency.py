@@ -32,6 +32,7 @@ from tests.conftest import SEED, create_database, postgres_url_or_skip
 _BOOKKEEPING_TABLES = {
     "ingest_runs",
     "ingest_problems",
+    "ingest_manifests",
     "content_state",
     "deleted_posts",
     "webhook_events",  # one per run that changed content: killed runs make other ones
