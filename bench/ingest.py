@@ -15,8 +15,8 @@ What it does, in order:
    plain parse any Python loader pays (the anchors' ``parse_floor.py``).
    **parse alone**: the same with the parser from ``app.render.new_markdown()`` (the
    configuration the ingest uses: linkify, tables, note and site syntax).
-4. **full ingest**: ``python -m app.cli ingest CORPUS --database-url URL`` as a
-   subprocess into a fresh database, timed wall-clock around the subprocess (so CLI
+4. **full ingest**: ``python -m app ingest CORPUS --database-url URL`` (what the
+   ``learnlog`` command runs) as a subprocess into a fresh database, timed wall-clock around the subprocess (so CLI
    start-up, schema creation and worker start-up are included). A background thread
    samples the whole process tree (the CLI plus every descendant) every 200 ms and keeps
    the peak of the summed RSS and of the summed PSS. PSS (proportional set size) splits
@@ -24,7 +24,8 @@ What it does, in order:
    PSS sum is the honest "memory the ingest costs"; the RSS sum counts shared pages once
    per process and so over-states it.
 5. **unchanged re-ingest**: the same command three more times against the now-filled
-   database (nothing changed, so nothing should be parsed); best and median wall time.
+   database (nothing changed, so nothing should be parsed: the folder's manifest answers,
+   docs/input-formats.md); best and median wall time.
 
 Figures and targets (DESIGN.md):
 
@@ -381,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
     env = dict(os.environ)
     if args.workers is not None:
         env["LEARNLOG_INGEST_WORKERS"] = str(args.workers)
-    command = [sys.executable, "-m", "app.cli", "ingest", str(corpus), "--database-url", url]
+    command = [sys.executable, "-m", "app", "ingest", str(corpus), "--database-url", url]
     workers_text = env.get("LEARNLOG_INGEST_WORKERS", "default")
 
     reset_database(url)
