@@ -644,6 +644,15 @@ def _page_rows(driver: Any, style: str, ids: list[int]) -> list[tuple[Any, ...]]
     return rows
 
 
+# Where a page row holds the entry's text (searches read their snippets' texts with it).
+ROW_TEXT = 7
+
+
+def loop_page_rows(conn: sqlite3.Connection, ids: list[int]) -> list[tuple[Any, ...]]:
+    """`_page_rows` on a plain SQLite connection (the entry's text at `ROW_TEXT`)."""
+    return _page_rows(conn, "qmark", ids)
+
+
 def page_answers(
     conn: Connection, index: EntryIndex, ids: list[int], edit_url_template: str | None
 ) -> list[tuple[bytes, EntryKey]] | None:

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from app.queries.entries import EntryFilters, domain_aliases, entry_conditions
-from app.queries.entry_index import EntryIndex
+from app.queries.entry_index import ROW_TEXT, EntryIndex, loop_page_rows
 from app.queries.search import SNIPPET_MARKS, SNIPPET_TOKENS, Hit, highlighted, ranked
 from app.search.index import SEARCH_INDEXES, Ranked, SearchIndex
 from app.search.snippets import Marks, html_snippets, query_terms
@@ -40,7 +40,7 @@ def from_memory(
     return _with_snippets(driver, search, query, found[offset:])
 
 
-def from_memory_on(
+def answered_on(
     db: sqlite3.Connection,
     index: EntryIndex,
     query: SearchQuery,
@@ -48,16 +48,62 @@ def from_memory_on(
     *,
     limit: int,
     offset: int,
-) -> list[Hit] | None:
-    """`from_memory` on a plain SQLite connection (a quick lane's own): words in memory
-    only, and None until the search index of `index` is built (the pooled way builds it)."""
+    template: str | None,
+) -> tuple[list[Hit], list[bytes]] | None:
+    """A page of `limit` hits on a plain SQLite connection (a quick lane's own), with
+    their entries as /entries answers them, or None.
+
+    One more hit follows when more match; it only says so (its snippet is left empty).
+    None until the search index of `index` is built (the pooled way builds it), when a
+    word is not in memory, or an entry has no stored document.
+    """
     search = SEARCH_INDEXES.ready(index)
     if search is None:
         return None
-    found = search.page(None, query, filters, wanted=offset + limit, read=False)
+    found = search.page(None, query, filters, wanted=offset + limit + 1, read=False)
     if found is None:
         return None
-    return _with_snippets(db, search, query, found[offset:])
+    page = found[offset:]
+    if not page:
+        return [], []
+    ids = [hit.id for hit in page]
+    texts = {
+        i: text for i, text in zip(ids, search.texts.lookup(ids), strict=True) if text is not None
+    }
+    unread = [i for i in ids if i not in texts]
+    read: dict[int, str] | None = None
+
+    def read_rows(missing: list[int]) -> list[tuple[Any, ...]]:
+        # The texts not kept come with the rows of the answers not kept: one statement.
+        nonlocal read
+        rows = loop_page_rows(db, list(dict.fromkeys([*missing, *unread])))
+        read = {row[0]: row[ROW_TEXT] for row in rows}
+        return rows
+
+    answers = index.answers(ids[:limit], template, read_rows)
+    if answers is None:
+        return None
+    if read is None:
+        read = _texts(db, search, [hit for hit in page if hit.id not in texts]) if unread else {}
+    fresh = {i: read[i] for i in unread if i in read}
+    search.texts.keep(fresh)
+    texts.update(fresh)
+    kept = [hit for hit in page if hit.id in texts]
+    if len(kept) < len(page):
+        # An entry without its text is left out, as `_with_snippets` does; never met
+        # within one snapshot, whose search index lists that snapshot's entries.
+        shown = [hit.id for hit in kept[:limit]]
+        answers = index.answers(shown, template, lambda missing: loop_page_rows(db, missing))
+        if answers is None:
+            return None
+    shown_hits = kept[:limit]
+    found_snippets = _snippets(search, query, [texts[hit.id] for hit in shown_hits], shown_hits)
+    hits = [
+        Hit(hit.id, hit.score, snippet)
+        for hit, snippet in zip(shown_hits, found_snippets, strict=True)
+    ]
+    hits.extend(Hit(hit.id, hit.score, "") for hit in kept[limit:])
+    return hits, [answer for answer, _ in answers]
 
 
 def ranked_entries(
@@ -115,18 +161,17 @@ def _with_snippets(
         search.texts.keep(read)
         texts.update(read)
     kept = [hit for hit in page if hit.id in texts]
+    found = _snippets(search, query, [texts[hit.id] for hit in kept], kept)
+    return [Hit(hit.id, hit.score, snippet) for hit, snippet in zip(kept, found, strict=True)]
+
+
+def _snippets(
+    search: SearchIndex, query: SearchQuery, texts: list[str], hits: list[Ranked]
+) -> list[str]:
+    """The highlighted snippets of `texts`, those of `hits`."""
     # FTS5's counts of the page's tokens and terms, from the search index's own copy.
     terms = query_terms(search.tokenizer, query)
     counts = None
     if terms is not None:
-        counts = search.counts([hit.rank for hit in kept], tuple(dict.fromkeys(terms)))
-    found = html_snippets(
-        search.tokenizer,
-        [texts[hit.id] for hit in kept],
-        query,
-        _MARKS,
-        counts,
-        highlighted,
-        _TAGS,
-    )
-    return [Hit(hit.id, hit.score, snippet) for hit, snippet in zip(kept, found, strict=True)]
+        counts = search.counts([hit.rank for hit in hits], tuple(dict.fromkeys(terms)))
+    return html_snippets(search.tokenizer, texts, query, _MARKS, counts, highlighted, _TAGS)

@@ -42,7 +42,7 @@ from app.queries.entry_index import (
 from app.queries.posts import post_conditions, posts_by_id
 from app.queries.search import Hit, ranked
 from app.schemas import EntryOut, PostSummary, SearchHit, SearchHitPage
-from app.search.entries import from_memory, from_memory_on, ranked_entries
+from app.search.entries import answered_on, from_memory, ranked_entries
 from app.search_syntax import SearchQuery, SearchSyntaxError, parse_search
 
 router = APIRouter(tags=["search"])
@@ -129,7 +129,7 @@ async def search(
 def _entry_hits(
     request: Request,
     response: Response,
-    conn: Connection | sqlite3.Connection,
+    conn: Connection,
     hits: list[Hit],
     paging: Paging,
     offset: int,
@@ -145,8 +145,6 @@ def _entry_hits(
     if answers is not None:
         body = _spliced_page(hits, [answer for answer, _ in answers], link)
         return json_answer(body, response)
-    if isinstance(conn, sqlite3.Connection):
-        return SearchHitPage(items=[], next=None, total=None)  # the caller steps aside
     entries = entries_by_id(conn, ids, domain_aliases(conn))
     entry_hits = [
         SearchHit(
@@ -215,6 +213,22 @@ async def quick_search(request: Request) -> Response | None:
         return spliced if isinstance(spliced, Response) else None
 
 
+def _page_answer(
+    request: Request,
+    response: Response,
+    hits: list[Hit],
+    answers: list[bytes],
+    paging: Paging,
+    offset: int,
+) -> Response:
+    """The page of entry hits (one more than the page asked for: whether more follow)
+    spliced around their entries' answers."""
+    has_more = len(hits) > paging.limit and offset + paging.limit < MAX_OFFSET
+    token = encode_cursor([offset + paging.limit], paging.scope) if has_more else None
+    link = next_url(request, response, token)
+    return json_answer(_spliced_page(hits[: paging.limit], answers, link), response)
+
+
 def _from_loop_reader(
     request: Request,
     reader: LoopReader,
@@ -240,12 +254,15 @@ def _from_loop_reader(
             index = holder.get(None, version)
             if index is None:
                 return None
-            hits = from_memory_on(db, index, words, filters, limit=pages.limit + 1, offset=offset)
-            if hits is None:
+            template = request.app.state.settings.edit_url_template
+            answered = answered_on(
+                db, index, words, filters, limit=pages.limit, offset=offset, template=template
+            )
+            if answered is None:
                 return None
             request.state.content_version = version
-            spliced = _entry_hits(request, public_response(etag), db, hits, pages, offset, index)
-            return spliced if isinstance(spliced, Response) else None
+            hits, answers = answered
+            return _page_answer(request, public_response(etag), hits, answers, pages, offset)
     except sqlite3.Error:
         reader.close()
         return None
