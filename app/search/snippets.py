@@ -31,6 +31,7 @@ import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from app.search.scratch import Scratch, scratch
 from app.search_syntax import SearchQuery
@@ -220,6 +221,7 @@ def _snippets(
     return [snippet or "" for snippet in found]
 
 
+@lru_cache(maxsize=16)
 def _safe_bytes(marks: Marks) -> bytes:
     """Every Latin-1 byte but those HTML escaping changes and those of the marks: what
     `bytes.translate` deletes to leave a text's unsafe bytes."""
@@ -242,8 +244,7 @@ def _answer(
     translation, shape_of, sizes = words.table or b"", words.shape, counts.sizes
     tagged, safe = marks, b""
     if html is not None:
-        start, stop = html[1]
-        tagged = replace(marks, start=start, stop=stop, ellipsis=html[0](marks.ellipsis))
+        tagged = _tagged(marks, *html)
         safe = _safe_bytes(marks)
     # Per distinct term: its counts, its forms, and the phrases it stands for.
     plan: _Plan = [
@@ -277,6 +278,12 @@ def _answer(
         else:
             found[number] = _snippet(text, translated, size, spans, tagged, shape)
     return pending
+
+
+@lru_cache(maxsize=16)
+def _tagged(marks: Marks, html: Callable[[str], str], tags: tuple[str, str]) -> Marks:
+    """`marks` with `tags` for highlights and the ellipsis as `html` gives it."""
+    return replace(marks, start=tags[0], stop=tags[1], ellipsis=html(marks.ellipsis))
 
 
 def _arguments(marks: Marks) -> tuple[str, str, str]:
@@ -328,17 +335,24 @@ def _snippet(
         return _marked(text, spans, 0, len(text), marks)
     # Tokens before an offset: the " a" pairs before it, spaces and tokens made one byte
     # each (padded: a token at offset 0 counts too).
+    # Counted on from the offset before: " a" cannot overlap itself, so the pairs before
+    # `end` are those before `done` plus those starting at `done - 1` or later.
     count = (b" " + translated.translate(_TOKENS_AS_A)).count
     firsts = [0]
+    position, done = 0, 1
     for match in _SENTENCE_START.finditer(shape, 0, spans[-1][0] + 1):
-        position = count(b" a", 0, match.end())
+        end = match.end()
+        position += count(b" a", done - 1, end)
+        done = end
         if position > 0:
             firsts.append(position)
     # Instances as xInst lists them: by position, then phrase number.
     positions: list[int] = []
     phrases: list[int] = []
+    position, done = 0, 1
     for at, _, numbers in spans:
-        position = count(b" a", 0, at + 1)
+        position += count(b" a", done - 1, at + 1)
+        done = at + 1
         for phrase in numbers:
             positions.append(position)
             phrases.append(phrase)
