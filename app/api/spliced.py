@@ -11,8 +11,13 @@ import sqlite3
 from fastapi import Request, Response
 from sqlalchemy import Connection
 
-from app.queries.entries import EntryKey
-from app.queries.entry_index import EntryIndex, IndexHolder, loop_page_answers, page_answers
+from app.queries.entry_index import (
+    EntryIndex,
+    IndexHolder,
+    KeptAnswer,
+    loop_page_answers,
+    page_answers,
+)
 
 
 def ready_index(request: Request, conn: Connection) -> EntryIndex | None:
@@ -23,7 +28,7 @@ def ready_index(request: Request, conn: Connection) -> EntryIndex | None:
 
 def entry_answers(
     request: Request, conn: Connection | sqlite3.Connection, index: EntryIndex, ids: list[int]
-) -> list[tuple[bytes, EntryKey]] | None:
+) -> list[KeptAnswer] | None:
     """Entries `ids` as JSON in that order, with their sort keys; None if one has no document.
 
     `conn`: the request's connection, or a `LoopReader` snapshot.

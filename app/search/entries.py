@@ -103,7 +103,7 @@ def answered_on(
         for hit, snippet in zip(shown_hits, found_snippets, strict=True)
     ]
     hits.extend(Hit(hit.id, hit.score, "") for hit in kept[limit:])
-    return hits, [answer for answer, _ in answers]
+    return hits, [answer[0] for answer in answers]
 
 
 def ranked_entries(

@@ -62,8 +62,10 @@ from app.queries.entries import (
 from app.queries.entry_index import (
     EntryIndex,
     IndexHolder,
+    KeptAnswer,
     LoopReader,
     Ranks,
+    answer_key,
     content_version,
     loop_version,
 )
@@ -280,7 +282,7 @@ def _loop_index(
 
 def _loop_answers(
     request: Request, reader: LoopReader, index: EntryIndex, ids: list[int]
-) -> list[tuple[bytes, EntryKey]] | None:
+) -> list[KeptAnswer] | None:
     """The page's entries as JSON, read in one snapshot of the loop's connection of the
     index's content version (those the index keeps are not read again). None when the
     database moved on to another version or cannot answer at once: the pooled way then
@@ -371,7 +373,7 @@ def _index_page(
     paging: Paging,
     after: EntryKey | None,
     count: bool,
-    answers_of: Callable[[list[int]], list[tuple[bytes, EntryKey]] | None],
+    answers_of: Callable[[list[int]], list[KeptAnswer] | None],
     fields: Sequence[Ranks] = (),
 ) -> Response | None:
     """One page from `index`, its entries' JSON from `answers_of`, as the JSON answer."""
@@ -381,13 +383,13 @@ def _index_page(
     answers = answers_of(page.ids)
     if answers is None:
         return None
-    token = _cursor(answers[-1][1], paging) if page.has_more and answers else None
+    token = _cursor(answer_key(answers[-1]), paging) if page.has_more and answers else None
     if count:
         total = capped(page.matches)
     else:
         total = page.matches if after is None and not page.has_more else None
     body = b'{"items":[%s],"next":%s,"total":%s}' % (
-        b",".join([answer for answer, _ in answers]),
+        b",".join([answer[0] for answer in answers]),
         orjson.dumps(next_url(request, response, token)),
         orjson.dumps(total),
     )

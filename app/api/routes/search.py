@@ -143,7 +143,7 @@ def _entry_hits(
     link = next_url(request, response, token)
     answers = None if index is None else entry_answers(request, conn, index, ids)
     if answers is not None:
-        body = _spliced_page(hits, [answer for answer, _ in answers], link)
+        body = _spliced_page(hits, [answer[0] for answer in answers], link)
         return json_answer(body, response)
     entries = entries_by_id(conn, ids, domain_aliases(conn))
     entry_hits = [
