@@ -16,13 +16,13 @@ What it does, in order:
    **parse alone**: the same with the parser from ``app.render.new_markdown()`` (the
    configuration the ingest uses: linkify, tables, note and site syntax).
 4. **full ingest**: ``python -m app ingest CORPUS --database-url URL`` (what the
-   ``learnlog`` command runs) as a subprocess into a fresh database, timed wall-clock around the subprocess (so CLI
-   start-up, schema creation and worker start-up are included). A background thread
-   samples the whole process tree (the CLI plus every descendant) every 200 ms and keeps
-   the peak of the summed RSS and of the summed PSS. PSS (proportional set size) splits
-   pages shared between processes (forked workers, shared libraries) across them, so the
-   PSS sum is the honest "memory the ingest costs"; the RSS sum counts shared pages once
-   per process and so over-states it.
+   ``learnlog`` command runs) as a subprocess into a fresh database, timed wall-clock
+   around the subprocess (so CLI start-up, schema creation and worker start-up are
+   included). A background thread samples the whole process tree (the CLI plus every
+   descendant) every 200 ms and keeps the peak of the summed RSS and of the summed PSS.
+   PSS (proportional set size) splits pages shared between processes (forked workers,
+   shared libraries) across them, so the PSS sum is the honest "memory the ingest
+   costs"; the RSS sum counts shared pages once per process and so over-states it.
 5. **unchanged re-ingest**: the same command three more times against the now-filled
    database (nothing changed, so nothing should be parsed: the folder's manifest answers,
    docs/input-formats.md); best and median wall time.
