@@ -9,6 +9,7 @@ from linkify_it.main import Match
 from markdown_it import MarkdownIt
 from markdown_it.common.normalize_url import normalizeLink
 from markdown_it.renderer import RendererHTML
+from markdown_it.rules_block import StateBlock
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_core import linkify as core_linkify
 from markdown_it.rules_inline import StateInline
@@ -16,8 +17,8 @@ from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.footnote.index import footnote_ref, footnote_tail
 
-from app.engines import site_inline_first_chars, use_site_syntax
-from app.notes.syntax import note_inline_first_chars, use_note_syntax
+from app.engines import site_block_first_chars, site_inline_first_chars, use_site_syntax
+from app.notes.syntax import NOTE_BLOCK_FIRST_CHARS, note_inline_first_chars, use_note_syntax
 
 # Deep enough for real outlines; the ingest folds entries far shallower than this, and
 # markdown-it drops whatever lies past it, so the parser reports posts that reach it.
@@ -128,6 +129,79 @@ _FIRST_CHARS = {
 }
 # The link label's end: the label scan (parseLinkLabel) stops only where the text rule does.
 _LABEL_END = "]"
+
+
+# The characters at which each of markdown-it's block rules (and the footnote definition
+# rule) can match: each reads the first character of the line after its indentation before
+# anything else. Rules not named here (table, code, lheading, paragraph ...) are always tried.
+_BLOCK_FIRST_CHARS = {
+    "fence": "`~",
+    "blockquote": ">",
+    "hr": "*-_",
+    "list": "*-+0123456789",
+    "footnote_def": "[",
+    "reference": "[",
+    "html_block": "<",
+    "heading": "#",
+}
+
+BlockRule = Callable[[StateBlock, int, int, bool], bool]
+
+
+def block_rules_by_first_char(md: MarkdownIt, dialect: str = "plain") -> MarkdownIt:
+    """Make every chain of `md`'s block rules (the main one and the terminator chains a
+    paragraph, list, blockquote or reference tries on each following line) try, on a line,
+    only the rules that can match at its first character, in their order.
+
+    markdown-it tries each rule in turn on every line, and a bullet item's line goes
+    through fence, blockquote, hr, footnote and heading rules that each read its first
+    character and fail. The tokens are the same: a rule not tried would have failed.
+    Call it last: the chains are read from `md` as they are now.
+    """
+    ruler = md.block.ruler
+    rules_of = ruler.getRules
+    first_chars = {
+        **_BLOCK_FIRST_CHARS,
+        **NOTE_BLOCK_FIRST_CHARS,
+        **site_block_first_chars(dialect),
+    }
+    # Every rule of a terminator chain is in the main chain, whose names are known.
+    names = dict(zip(map(id, rules_of("")), ruler.get_active_rules(), strict=True))
+    chains: dict[str, list[BlockRule]] = {}
+
+    def chain(name: str = "") -> list[BlockRule]:
+        found = chains.get(name)
+        if found is None:
+            rules = rules_of(name)
+            known = [first_chars.get(names.get(id(rule), "")) for rule in rules]
+            found = chains[name] = [_by_first_char(rules, known)] if rules else []
+        return found
+
+    ruler.getRules = chain  # type: ignore[method-assign]
+    return md
+
+
+def _by_first_char(rules: Sequence[BlockRule], known: Sequence[str | None]) -> BlockRule:
+    """One block rule trying, of `rules`, those whose `known` characters hold the line's
+    first one, and those with none known (every rule on a blank line)."""
+    every = tuple(rules)
+    anywhere = tuple(rule for rule, chars in zip(rules, known, strict=True) if chars is None)
+    by_char = {
+        char: tuple(
+            rule for rule, chars in zip(rules, known, strict=True) if chars is None or char in chars
+        )
+        for char in set("".join(chars for chars in known if chars))
+    }
+
+    def first_char_block(state: StateBlock, line: int, end: int, silent: bool) -> bool:
+        start = state.bMarks[line] + state.tShift[line]
+        found = by_char.get(state.src[start], anywhere) if start < state.eMarks[line] else every
+        for rule in found:  # noqa: SIM110 (a loop: no generator made for each line)
+            if rule(state, line, end, silent):
+                return True
+        return False
+
+    return first_char_block
 
 
 # The delimiter runs the pairing steps after inline parsing work on: only the emphasis

@@ -19,6 +19,12 @@ from app.engines.liquid import liquid_in_html, liquid_inline, liquid_lines
 
 _BLOCK_ALT: RuleOptionsType = {"alt": ["paragraph", "reference", "blockquote", "list"]}
 
+# The first character of a line each engine's block rules can match at.
+_BLOCK_FIRST_CHARS = {
+    "jekyll": {"liquid_lines": "{", "html_element": "<"},
+    "hugo": {"hugo_lines": "{"},
+}
+
 InlineRule = Callable[[StateInline, bool], bool]
 
 # The inline rule each engine's dialect adds at `{`.
@@ -43,6 +49,12 @@ def use_site_syntax(md: MarkdownIt, dialect: str, site_url: str = "") -> Markdow
         md.block.ruler.before("fence", "hugo_lines", hugo_lines, _BLOCK_ALT)
         _on_brace(md, _BRACE_RULES[dialect], (shortcode_inline,))
     return md
+
+
+def site_block_first_chars(dialect: str) -> dict[str, str]:
+    """{block rule name: the first characters of a line it can match} of the block rules
+    use_site_syntax adds."""
+    return _BLOCK_FIRST_CHARS.get(dialect, {})
 
 
 def site_inline_first_chars(dialect: str) -> dict[str, str]:

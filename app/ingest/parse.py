@@ -24,7 +24,7 @@ from app.ingest.identity import slug_of
 from app.ingest.links import host_of, is_storable, kind_of, link_facts, url_key
 from app.ingest.problems import Problem
 from app.notes.names import logseq_page_name, note_names
-from app.render import new_markdown, render
+from app.render import block_rules_by_first_char, new_markdown, render
 
 if TYPE_CHECKING:
     from app.ingest.rows import PostRows
@@ -79,7 +79,7 @@ _PARSER_DIALECTS = {"obsidian", "logseq"}
 def _markdown(dialect: str = "plain", site_url: str = "") -> MarkdownIt:
     """The parser this process uses for `dialect` and the site's URL (built once;
     instances are reusable)."""
-    return fold_deep_lists(new_markdown(dialect, site_url))
+    return block_rules_by_first_char(fold_deep_lists(new_markdown(dialect, site_url)), dialect)
 
 
 def parse_post(text: str, path: str, dialect: str = "plain", site_url: str = "") -> ParsedPost:

@@ -87,6 +87,10 @@ def _inline_rules(dialect: str) -> dict[str, tuple[InlineRule, ...]]:
     return inline
 
 
+# The character each block rule use_note_syntax adds first reads (app.render's table).
+NOTE_BLOCK_FIRST_CHARS = {"note_comment": "%"}
+
+
 def note_inline_first_chars(dialect: str) -> dict[str, str]:
     """{inline rule name: the characters it can match at} of the rules use_note_syntax adds."""
     return {"note_syntax": "".join(_inline_rules(dialect))}
