@@ -342,6 +342,7 @@ def serve(
 
     import uvicorn
 
+    from app.asgi.protocol import OneWriteProtocol
     from app.db import DatabaseNotReady, open_current
     from app.main import create_app
 
@@ -376,6 +377,7 @@ def serve(
                 timeout_keep_alive=KEEP_ALIVE_SECONDS,
                 access_log=access_log,
                 loop=SERVER_LOOP,
+                http=OneWriteProtocol,
             )
         else:
             uvicorn.run(
@@ -385,6 +387,7 @@ def serve(
                 timeout_keep_alive=KEEP_ALIVE_SECONDS,
                 access_log=access_log,
                 loop=SERVER_LOOP,
+                http=OneWriteProtocol,
             )
 
 
