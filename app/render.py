@@ -177,7 +177,7 @@ def block_rules_by_first_char(md: MarkdownIt, dialect: str = "plain") -> Markdow
             found = chains[name] = [_by_first_char(rules, known)] if rules else []
         return found
 
-    ruler.getRules = chain  # type: ignore[method-assign]
+    ruler.getRules = chain  # type: ignore[method-assign,assignment]
     return md
 
 
