@@ -2,6 +2,7 @@
 command line, the settings and the database layer are even imported (see
 app/ingest/unchanged.py); every other command goes to app/cli.py."""
 
+import gc
 import sys
 
 
@@ -12,8 +13,14 @@ def main() -> None:
     status = quick_ingest(sys.argv[1:])
     if status is not None:
         sys.exit(status)
-    from app.cli import main as full
-
+    # Importing the command line creates hundreds of thousands of objects that live as
+    # long as the process: the collector would walk them again and again, finding nothing.
+    gc.disable()
+    try:
+        from app.cli import main as full
+    finally:
+        gc.enable()
+    gc.freeze()
     full()
 
 
