@@ -72,13 +72,12 @@ if TYPE_CHECKING:  # parsing (and markdown-it) is only imported where files are 
 # Posts whose rows are inserted together: ten statements per group instead of per post.
 _POSTS_PER_STATEMENT = 50
 # The indexes a first load builds at its end (Writer.defer_indexes): every secondary index
-# of the tables a post fills, except the one the load's own statements read (the entries
-# of given posts, for the full-text rows).
+# of the tables a post fills (the load's own statements read none of them: the full-text
+# rows find a batch's entries by rowid).
 _DEFERRED_INDEXES = [
     index
     for table in (SECTIONS, ENTRIES, LINKS, ENTRY_TAGS)
     for index in sorted(table.indexes, key=lambda index: str(index.name))
-    if index.name != "ix_entries_post_id_position"
 ]
 
 
@@ -535,8 +534,9 @@ class PublishStep:
             ).all()
         )
         conn.execute(delete(DELETED_POSTS).where(DELETED_POSTS.c.post_id.in_(ids)))
-        fulltext.forget(conn, ids)
+        fulltext.forget(conn, list(created))
         conn.execute(delete(POSTS).where(POSTS.c.id.in_(ids)))
+        last_entry = fulltext.last_entry(conn)
         # Every table takes a group of posts in one statement (groups keep the rows
         # gathered at once, and so memory, bounded).
         for start in range(0, len(posts), _POSTS_PER_STATEMENT):
@@ -547,8 +547,8 @@ class PublishStep:
             self.writer._insert_rows(conn, post_rows, chunk)
         for name in _NOTE_TABLES:
             _insert_tuples(conn, name, _rows_of(posts, name))
-        hold_scheduled(conn, posts, now=_utcnow())
-        fulltext.index(conn, ids)
+        hold_scheduled(conn, posts, now=_utcnow(), entries_after=last_entry)
+        fulltext.index(conn, ids, last_entry, len(_rows_of(posts, "entries")))
 
 
 # The tables a post's rows fill after its `posts` and `post_fields` rows, parents first:

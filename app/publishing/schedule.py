@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, select, true, update
+from sqlalchemy import Connection, Engine, literal_column, select, true, update
 
 from app.ingest.dates import parse_date_value
 from app.models import DELETED_POSTS, ENTRIES, POSTS, STATE, current_version
@@ -44,10 +44,14 @@ def publish_moment(parsed: ParsedPost) -> dt.datetime | None:
     return parsed.published_at
 
 
-def hold_scheduled(conn: Connection, posts: Sequence[PostWrite], *, now: dt.datetime) -> None:
+def hold_scheduled(
+    conn: Connection, posts: Sequence[PostWrite], *, now: dt.datetime, entries_after: int = -1
+) -> None:
     """Store posts whose moment is ahead of `now` as drafts waiting for it.
 
-    Runs in the transaction that wrote the posts, so no reader ever sees them early.
+    Runs in the transaction that wrote the posts, so no reader ever sees them early. On
+    SQLite, `entries_after` is the largest entry rowid before the posts' entries went in:
+    their entries are found past it, where a first load has no index by post yet.
     """
     held: dict[int, dt.datetime] = {}
     for post in posts:
@@ -59,7 +63,10 @@ def hold_scheduled(conn: Connection, posts: Sequence[PostWrite], *, now: dt.date
             update(POSTS).where(POSTS.c.id == post_id).values(is_draft=True, publish_at=moment)
         )
     if held:
-        conn.execute(update(ENTRIES).where(ENTRIES.c.post_id.in_(held)).values(is_draft=True))
+        statement = update(ENTRIES).where(ENTRIES.c.post_id.in_(held))
+        if entries_after >= 0:
+            statement = statement.where(literal_column("rowid") > entries_after)
+        conn.execute(statement.values(is_draft=True))
 
 
 def publish_due(engine: Engine, *, now: dt.datetime) -> int | None:

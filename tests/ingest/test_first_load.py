@@ -132,3 +132,31 @@ def test_a_file_the_parser_fails_on_fails_alone_and_says_so(
     assert [(p.path, p.reason) for p in summary.failures] == [
         (broken, "the parser failed on this file (ValueError: no such state)")
     ]
+
+
+def test_a_first_load_holds_its_scheduled_posts_and_indexes_every_entry_for_search(
+    engine: Engine, ingest: Ingest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without an index by post, a first load still finds each batch's entries: the
+    full-text rows of every entry, and the entries of posts dated ahead held as drafts."""
+    monkeypatch.setattr(pipeline, "_FIRST_LOAD_FILES", 5)
+    folder = _folder(tmp_path, "log", 12)
+    for number in (3, 8):
+        (folder / f"2099-01-{number:03d}-ahead.md").write_text(
+            f"---\ndate: 2999-01-01\n---\n## Domain 1\n* ahead {number} [Thought]\n  * child\n"
+        )
+    summary = ingest(folder)
+    assert (summary.added, summary.failed) == (14, 0)
+    with engine.connect() as conn:
+        held = conn.execute(text("SELECT text FROM entries WHERE is_draft ORDER BY text")).scalars()
+        assert list(held) == ["ahead 3 [Thought]", "ahead 8 [Thought]", "child", "child"]
+        if engine.dialect.name != "sqlite":
+            return
+        stored = conn.execute(text("SELECT rowid, text FROM entries ORDER BY rowid")).all()
+        assert len(stored) == 28
+        for word in ("entry", "ahead", "child"):
+            found = conn.execute(
+                text("SELECT rowid FROM entries_fts WHERE entries_fts MATCH :word ORDER BY rowid"),
+                {"word": word},
+            ).scalars()
+            assert list(found) == [rowid for rowid, entry in stored if word in entry]
