@@ -38,6 +38,7 @@ from app.publishing.loop import Clock, publishing_loop, utc_clock
 from app.queries.entry_index import IndexHolder, LoopReader
 from app.reader import READER_PATH, mount_reader
 from app.schemas import EDIT_URL_TEMPLATE
+from app.search.index import SEARCH_INDEXES
 from app.security import docs_pages
 from app.settings import Settings, get_settings
 
@@ -67,6 +68,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_clock) ->
         app.state.engine = make_engine(database_url(settings), serving=True)
         app.state.connection_slots = asyncio.Semaphore(REQUEST_CONNECTIONS)
         app.state.entry_index = IndexHolder(app.state.engine)
+        app.state.entry_index.when_installed(
+            lambda built: SEARCH_INDEXES.prepare(app.state.engine, built)
+        )
         app.state.loop_reader = LoopReader.of(app.state.engine, settings.query_timeout_ms)
         await run_in_threadpool(app.state.entry_index.warm)
         # What exists now (framework, routes, the index) lives as long as the app. Frozen,

@@ -447,6 +447,12 @@ class IndexHolder:
         self._stale_since: float | None = None  # when the index first fell behind
         self._lock = threading.Lock()
         self.builds = 0  # indexes built and installed (a metric: rebuilds during ingests)
+        self._listeners: list[Callable[[EntryIndex], None]] = []
+
+    def when_installed(self, listener: Callable[[EntryIndex], None]) -> None:
+        """Call `listener` with each index that becomes the current one, in the thread
+        that built it (it must return at once)."""
+        self._listeners.append(listener)
 
     def get(self, conn: Connection | None, version: int) -> EntryIndex | None:
         """The index for `version`, or None while it is being built (then use SQL).
@@ -508,12 +514,16 @@ class IndexHolder:
     def _install(self, built: EntryIndex) -> None:
         with self._lock:
             self.builds += 1
-            if self.current is None or built.version >= self.current.version:
+            current = self.current is None or built.version >= self.current.version
+            if current:
                 self.current = built
             if built.version >= self._newest_seen:
                 self._stale_since = None
             else:  # still behind: the wait for the next busy rebuild starts now
                 self._stale_since = self._clock()
+        if current:
+            for listener in self._listeners:
+                listener(built)
 
     def _claim_build(self) -> bool:
         """Mark a build as running; False when one is, or the last one ended too recently."""

@@ -652,13 +652,19 @@ def _varint(data: bytes, at: int) -> tuple[int, int]:
 
 
 class SearchIndexes:
-    """The search index of each live entry index, built on first use and dropped with it."""
+    """The search index of each live entry index, built on first use and dropped with it.
+
+    Once this process has searched, the index of each newer content version is built as
+    soon as its entry index is (`prepare`): the searches after an ingest find it ready
+    instead of ranking every match in SQL while it is built.
+    """
 
     def __init__(self) -> None:
         self._built: weakref.WeakKeyDictionary[EntryIndex, SearchIndex] = (
             weakref.WeakKeyDictionary()
         )
         self._building: set[int] = set()
+        self._searched = False
         self._lock = threading.Lock()
 
     def ready(self, entries: EntryIndex) -> SearchIndex | None:
@@ -669,6 +675,7 @@ class SearchIndexes:
     def get(self, conn: Connection, entries: EntryIndex) -> SearchIndex | None:
         """The search index for `entries`, or None while it is being built (SQL answers)."""
         with self._lock:
+            self._searched = True
             found = self._built.get(entries)
             if found is not None or id(entries) in self._building:
                 return found
@@ -682,11 +689,24 @@ class SearchIndexes:
             with self._lock:
                 self._built[entries] = built
             return built
-        engine = conn.engine
+        self._start_build(conn.engine, entries)
+        return None
+
+    def prepare(self, engine: Engine, entries: EntryIndex) -> None:
+        """Start building the search index for a newly built entry index in the
+        background, if this process has searched (a small one is built when asked)."""
+        if len(entries.ids) <= INLINE_BUILD_LIMIT:
+            return
+        with self._lock:
+            if not self._searched or entries in self._built or id(entries) in self._building:
+                return
+            self._building.add(id(entries))
+        self._start_build(engine, entries)
+
+    def _start_build(self, engine: Engine, entries: EntryIndex) -> None:
         threading.Thread(
             target=self._build, args=(engine, entries), name="search-index", daemon=True
         ).start()
-        return None
 
     def _build(self, engine: Engine, entries: EntryIndex) -> None:
         try:

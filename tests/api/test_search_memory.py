@@ -1,14 +1,16 @@
 """What the search index keeps between requests: entry texts for snippets, walk helpers."""
 
 import gc
+import time
 import weakref
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
-from app.queries.entry_index import build_index
+from app.queries.entry_index import EntryIndex, IndexHolder, build_index
+from app.search import index as search_index
 from app.search.index import TEXT_OVERHEAD, SearchIndexes, TextCache, _distinct
 
 
@@ -61,3 +63,41 @@ def test_kept_texts_count_the_bytes_of_non_ascii_text() -> None:
     assert cache.size == 90 + TEXT_OVERHEAD
     cache.keep({2: "a" * 30, 3: "b" * 30})
     assert cache.lookup([1, 2, 3]) == [None, "a" * 30, "b" * 30]
+
+
+def _ready_soon(indexes: SearchIndexes, entries: EntryIndex) -> bool:
+    """Whether the search index of `entries` is built within a generous deadline."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if indexes.ready(entries) is not None:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_once_searched_each_new_versions_search_index_is_built_with_its_entry_index(
+    engine: Engine, seeded: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After an ingest, the first search finds the new version's index ready, instead of
+    ranking every match in SQL while it is built."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the in-memory search index serves SQLite")
+    monkeypatch.setattr(search_index, "INLINE_BUILD_LIMIT", 0)  # built as for a big corpus
+    indexes = SearchIndexes()
+    holder = IndexHolder(engine)
+    holder.when_installed(lambda built: indexes.prepare(engine, built))
+    holder.warm()
+    first = holder.current
+    assert first is not None
+    assert indexes.ready(first) is None, "a process that never searched builds nothing"
+    with engine.connect() as conn:
+        assert indexes.get(conn, first) is None  # the first search starts its build
+    assert _ready_soon(indexes, first)
+
+    with engine.begin() as conn:  # what an ingest's commit does to the content version
+        conn.execute(text("UPDATE content_state SET version = version + 1"))
+    holder.warm()
+    second = holder.current
+    assert second is not None
+    assert second.version == first.version + 1
+    assert _ready_soon(indexes, second), "built without a search asking for it"
