@@ -56,6 +56,7 @@ from app.models import (
     POSTS,
     PROBLEMS,
     RUNS,
+    SECTION_PATHS,
     SECTIONS,
     STATE,
     TAGS,
@@ -76,7 +77,7 @@ _POSTS_PER_STATEMENT = 50
 # rows find a batch's entries by rowid).
 _DEFERRED_INDEXES = [
     index
-    for table in (SECTIONS, ENTRIES, LINKS, ENTRY_TAGS)
+    for table in (SECTIONS, SECTION_PATHS, ENTRIES, LINKS, ENTRY_TAGS, POST_TAGS, POST_CATEGORIES)
     for index in sorted(table.indexes, key=lambda index: str(index.name))
 ]
 

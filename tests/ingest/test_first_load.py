@@ -7,7 +7,15 @@ from sqlalchemy import Engine, inspect, text
 
 from app.ingest import parse, pipeline, sync
 from app.ingest.parse import parse_post
-from app.models import ENTRIES, ENTRY_TAGS, LINKS, SECTIONS
+from app.models import (
+    ENTRIES,
+    ENTRY_TAGS,
+    LINKS,
+    POST_CATEGORIES,
+    POST_TAGS,
+    SECTION_PATHS,
+    SECTIONS,
+)
 from tests.conftest import Ingest
 
 
@@ -23,21 +31,17 @@ def _folder(tmp_path: Path, name: str, posts: int) -> Path:
     return folder
 
 
+# The tables a post's rows fill that have secondary indexes.
+_TABLES = (SECTIONS, SECTION_PATHS, ENTRIES, LINKS, ENTRY_TAGS, POST_TAGS, POST_CATEGORIES)
+
+
 def _indexes(engine: Engine) -> set[str]:
     found = inspect(engine)
-    return {
-        str(index["name"])
-        for table in (SECTIONS, ENTRIES, LINKS, ENTRY_TAGS)
-        for index in found.get_indexes(table.name)
-    }
+    return {str(index["name"]) for table in _TABLES for index in found.get_indexes(table.name)}
 
 
 def _declared() -> set[str]:
-    return {
-        str(index.name)
-        for table in (SECTIONS, ENTRIES, LINKS, ENTRY_TAGS)
-        for index in table.indexes
-    }
+    return {str(index.name) for table in _TABLES for index in table.indexes}
 
 
 def _rows(engine: Engine) -> list[object]:
