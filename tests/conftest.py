@@ -75,14 +75,36 @@ def postgres_url_or_skip() -> str:
     pytest.skip(f"{POSTGRES_ENV} not set: PostgreSQL variant skipped")
 
 
+# The databases `create_database` made in this process, dropped as the session ends.
+_CREATED: dict[str, str] = {}
+
+
 def create_database(url: str, name: str) -> str:
-    """Create (or recreate) database `name` next to `url`'s database and return its URL."""
+    """Create (or recreate) a database named `name` plus this process's id next to `url`'s
+    database and return its URL: test runs side by side on one server never share one."""
+    name = f"{name}_{os.getpid()}"
+    _drop_database(url, name, create=True)
+    _CREATED[name] = url
+    return make_url(normalize_url(url)).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_database(url: str, name: str, *, create: bool = False) -> None:
+    """Drop database `name` next to `url`'s database (and create it afresh if asked)."""
     admin = make_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        if create:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    return make_url(normalize_url(url)).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_created_databases() -> Iterator[None]:
+    """Drop every database the session's tests created."""
+    yield
+    while _CREATED:
+        name, url = _CREATED.popitem()
+        _drop_database(url, name)
 
 
 @pytest.fixture(scope="session")
@@ -94,17 +116,12 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_database() -> Iterator[str]:
+def postgres_database() -> str:
     """A PostgreSQL database migrated once per session, dropped at the end."""
     url = postgres_url_or_skip()
-    name = f"learnlog_test_{os.getpid()}"
-    test_url = create_database(url, name)
+    test_url = create_database(url, "learnlog_test")
     migrate(test_url)
-    yield test_url
-    admin = make_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    return test_url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

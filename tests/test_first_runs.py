@@ -18,7 +18,7 @@ DEADLINE_SECONDS = 300
 def _empty_database(engine_name: str, tmp_path: Path, attempt: int) -> str:
     if engine_name == "sqlite":
         return f"sqlite:///{tmp_path / f'first-{attempt}.db'}"
-    return create_database(postgres_url_or_skip(), f"learnlog_first_runs_{os.getpid()}")
+    return create_database(postgres_url_or_skip(), "learnlog_first_runs")
 
 
 def _start(*args: str) -> subprocess.Popen[bytes]:
