@@ -35,14 +35,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import itertools
 import os
 import random
 import re
 import shutil
 import sys
 import tempfile
-import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +52,7 @@ from bench.serve import (
     HOST,
     LUA_FEED,
     PAGE,
+    WARMUP_SECONDS,
     Server,
     WrkResult,
     connect_readonly,
@@ -64,6 +63,7 @@ from bench.serve import (
     run_wrk,
     wait_idle,
     warm_page_cache,
+    warm_up_for,
     write_lines,
 )
 
@@ -73,7 +73,6 @@ SAMPLE_TEXTS = 3000
 COMMON_WORDS = 200
 RARE_COUNT = 3  # "rare": seen at most this often in the sample
 WARMUP_REQUESTS = 200
-WARMUP_SECONDS = 15.0
 TARGET_RPS_RATIO = 10.0
 TARGET_P99_RATIO = 0.1
 
@@ -175,17 +174,6 @@ def check_search(base: str, paths: list[str]) -> None:
             print(f"  {path}: {hits} hits")
 
 
-def warm_up(base: str, paths: list[str]) -> None:
-    """Untimed requests for WARMUP_SECONDS, so that first-request costs (and the indexes
-    a server builds in the background) are paid before wrk measures."""
-    deadline = time.monotonic() + WARMUP_SECONDS
-    with httpx.Client(base_url=base, timeout=120.0) as client:
-        for path in itertools.cycle(paths):
-            client.get(path)
-            if time.monotonic() > deadline:
-                break
-
-
 def measure(
     side: Side, db: Path, runs: dict[str, list[str]], args: argparse.Namespace, work: Path
 ) -> dict[str, WrkResult]:
@@ -200,7 +188,7 @@ def measure(
     try:
         learnlog.start(f"{base}/healthz")
         check_search(base, runs["search"][:3])
-        warm_up(base, runs["warm-up"])
+        warm_up_for(base, runs["warm-up"], WARMUP_SECONDS)
         for label, paths in runs.items():
             if label == "warm-up":
                 continue

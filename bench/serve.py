@@ -83,9 +83,10 @@ measured from send to full response, so queueing inside the server is included):
 * learnlog uncached gzip: right after it, the same load with ``Accept-Encoding: gzip,
   deflate, br`` as browsers send, on the pool's URLs the first run did not reach (no
   target; what a frontend in a browser gets).
-* learnlog /search: right after the gzip run, the same load on ``/search`` URLs (one
-  or two words drawn from stored entry texts, a third with a domain filter, limit=50,
-  every URL distinct): full-text ranking, snippets and hydration per request.
+* learnlog /search: right after the gzip run, searches one at a time for 15 s (the
+  search index of a content version is built on its first search), then the same load on
+  ``/search`` URLs (one or two words drawn from stored entry texts, a third with a domain
+  filter, limit=50, every URL distinct): ranking, snippets and hydration per request.
 * learnlog revalidated: the last ``--urls`` URLs are first fetched once with httpx to
   learn their ETags (that sequential pass is also reported as the unloaded latency of one
   request at a time), then wrk repeats them with ``If-None-Match``; the 304 share is
@@ -106,6 +107,7 @@ import argparse
 import contextlib
 import datetime as dt
 import importlib.metadata
+import itertools
 import os
 import platform
 import random
@@ -137,6 +139,9 @@ MIN_DOMAIN_ENTRIES = 500
 MIN_HOST_ENTRIES = 500
 SAMPLES = 5
 WARMUP_REQUESTS = 20
+# Before the /search run: searches one at a time for this long (URLs not measured after).
+SEARCH_WARMUP_URLS = 200
+WARMUP_SECONDS = 15.0
 READY_SECONDS = 60.0
 MB = 1_000_000
 
@@ -511,6 +516,17 @@ def search_paths(db: Path, vocab: Vocabulary, count: int, seed: int) -> list[str
 
 
 SAMPLE_TEXTS_SQL = "SELECT text FROM entries ORDER BY random() LIMIT 3000"
+
+
+def warm_up_for(base: str, paths: list[str], seconds: float) -> None:
+    """Untimed requests, one at a time, for `seconds`, so that first-request costs (and
+    the indexes a server builds in the background) are paid before wrk measures."""
+    deadline = time.monotonic() + seconds
+    with httpx.Client(base_url=base, timeout=120.0) as client:
+        for path in itertools.cycle(paths):
+            client.get(path)
+            if time.monotonic() > deadline:
+                break
 
 
 def heading_slugs(domain: str, aliases: dict[str, str]) -> list[str]:
@@ -1119,8 +1135,10 @@ def main(argv: list[str] | None = None) -> int:
             )
 
             print(f"  server drained its queue in {wait_idle(f'{base}/healthz'):.1f} s")
-            searches = search_paths(db, vocab, args.distinct, SEED)
-            search_file = write_lines(work / "search.txt", searches)
+            searches = search_paths(db, vocab, args.distinct + SEARCH_WARMUP_URLS, SEED)
+            # The search index is built on a version's first search: built before wrk runs.
+            warm_up_for(base, searches[:SEARCH_WARMUP_URLS], WARMUP_SECONDS)
+            search_file = write_lines(work / "search.txt", searches[SEARCH_WARMUP_URLS:])
             search_result = run_wrk("learnlog search", base, script, search_file, args)
             print(f"  server drained its queue in {wait_idle(f'{base}/healthz'):.1f} s")
             print(f"\nfetching {len(revalidate)} URLs once for their ETags ...", flush=True)
